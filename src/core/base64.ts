@@ -3,8 +3,9 @@
  *
  * Node's own base64 decoder silently skips characters outside the alphabet, so input is
  * validated first. Decoding is liberal where the spec asks for it (padding optional, either
- * alphabet) but one string may not mix the two alphabets, and non-zero trailing bits in the
- * last character are tolerated, as Python's decoder (used by Synapse) does.
+ * alphabet) but one string may not mix the two alphabets. Non-zero trailing bits in the last
+ * character are tolerated, as Python's decoder (used by Synapse) does: the spec's own test
+ * signing key seed `…XA1` has them (the canonical encoding of those bytes ends in `…XA0`).
  */
 
 function view(bytes: Uint8Array): Buffer {

@@ -69,3 +69,11 @@ test('rejects garbage', () => {
   for (const s of bad) assert.throws(() => decodeBase64(s), Error, JSON.stringify(s));
   assert.throws(() => decodeBase64(5 as unknown as string), TypeError);
 });
+
+test('non-zero trailing bits are tolerated (the appendix signing key seed has them)', () => {
+  const seed = decodeBase64('YJDBA9Xnr2sVqXD9Vj7XVUnmFZcZrlw8Md7kMW+3XA1');
+  assert.equal(seed.length, 32);
+  assert.deepEqual(seed, decodeBase64('YJDBA9Xnr2sVqXD9Vj7XVUnmFZcZrlw8Md7kMW+3XA0'));
+  assert.equal(encodeBase64(seed), 'YJDBA9Xnr2sVqXD9Vj7XVUnmFZcZrlw8Md7kMW+3XA0');
+  assert.deepEqual(decodeBase64('Zh'), decodeBase64('Zg'));
+});
