@@ -169,7 +169,7 @@ function checkPdu(raw: unknown, version: RoomVersion): Pdu {
   checkRefs(raw, 'prev_events', MAX_PREV_EVENTS, version);
   checkRefs(raw, 'auth_events', MAX_AUTH_EVENTS, version);
 
-  // From v11 on `redacts` lives in content and a top-level one is meaningless (and unsigned).
+  // From v11 on `redacts` lives in content; a top-level one is ignored (and not even protected by redaction).
   if (!version.redactsInContent && raw.redacts !== undefined && typeof raw.redacts !== 'string') {
     fail('redacts must be a string');
   }
