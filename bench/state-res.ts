@@ -59,6 +59,7 @@ const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
 for (const version of ['11', '12']) {
   const { d, sets, conflicted } = buildRoom(version);
+  resolveState(d.version, sets, d.lookup); // warm-up (JIT), not counted
   const times: number[] = [];
   let heapDelta = 0;
   for (let run = 0; run < 5; run++) {
