@@ -30,7 +30,7 @@ export interface RoomVersion {
   readonly strictCanonicalJson: boolean;
   /** v1–v5: `m.room.aliases` has its own auth rule. */
   readonly specialCaseAliasesAuth: boolean;
-  /** v1–v2: a redaction is allowed when the sender's domain matches the redacted event's domain. */
+  /** v1–v2: a redaction is allowed when its event ID's domain matches the redacted event ID's domain. */
   readonly redactionAuthBySenderDomain: boolean;
   /** v6+: changes to `notifications` in power levels need the sender's power. */
   readonly limitNotificationsPowerLevels: boolean;
