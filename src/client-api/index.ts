@@ -1,5 +1,12 @@
 /** Every client-server API route. Add new endpoints here (one file each under src/client-api/<area>/). */
 import type { Route } from '../http/route.js';
+import {
+  getAccountData,
+  getRoomAccountData,
+  putAccountData,
+  putRoomAccountData,
+} from './account-data/account-data.js';
+import { deleteTag, getTags, putTag } from './account-data/tags.js';
 import { changePassword } from './account/change-password.js';
 import { deactivateAccount } from './account/deactivate.js';
 import { register } from './account/register.js';
@@ -13,6 +20,8 @@ import { deleteDevice, deleteDevices } from './devices/delete-devices.js';
 import { getDevice } from './devices/get-device.js';
 import { listDevices } from './devices/list-devices.js';
 import { updateDevice } from './devices/update-device.js';
+import { createFilter } from './filters/create-filter.js';
+import { getFilter } from './filters/get-filter.js';
 import { getProfile, getProfileField } from './profile/get-profile.js';
 import { deleteProfileField, setProfileField } from './profile/set-profile-field.js';
 import { capabilities } from './server/capabilities.js';
@@ -47,4 +56,14 @@ export const clientApiRoutes: readonly Route[] = [
   getProfileField,
   setProfileField,
   deleteProfileField,
+  // filters, account data, tags
+  createFilter,
+  getFilter,
+  putAccountData,
+  getAccountData,
+  putRoomAccountData,
+  getRoomAccountData,
+  getTags,
+  putTag,
+  deleteTag,
 ];
