@@ -10,7 +10,7 @@ import { createHttpApp, type HttpApp } from '../../src/http/app.js';
 import { forbidden } from '../../src/http/errors.js';
 import { type Listener, listen, stopListener } from '../../src/http/listen.js';
 import { defineRoute } from '../../src/http/route.js';
-import { generateSigningKey } from '../../src/keys/signing-stand-in.js';
+import { generateSigningKey } from '../../src/core/signing.js';
 import { SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.js';
 
 const calls: string[] = [];
