@@ -1,0 +1,69 @@
+/** Every client-server API route. Add new endpoints here (one file each under src/client-api/<area>/). */
+import type { Route } from '../http/route.js';
+import {
+  getAccountData,
+  getRoomAccountData,
+  putAccountData,
+  putRoomAccountData,
+} from './account-data/account-data.js';
+import { deleteTag, getTags, putTag } from './account-data/tags.js';
+import { changePassword } from './account/change-password.js';
+import { deactivateAccount } from './account/deactivate.js';
+import { register } from './account/register.js';
+import { registerAvailable } from './account/register-available.js';
+import { registrationTokenValidity } from './account/registration-token-validity.js';
+import { whoami } from './account/whoami.js';
+import { getLoginFlows, login } from './auth/login.js';
+import { logout, logoutAll } from './auth/logout.js';
+import { refresh } from './auth/refresh.js';
+import { deleteDevice, deleteDevices } from './devices/delete-devices.js';
+import { getDevice } from './devices/get-device.js';
+import { listDevices } from './devices/list-devices.js';
+import { updateDevice } from './devices/update-device.js';
+import { createFilter } from './filters/create-filter.js';
+import { getFilter } from './filters/get-filter.js';
+import { getProfile, getProfileField } from './profile/get-profile.js';
+import { deleteProfileField, setProfileField } from './profile/set-profile-field.js';
+import { capabilities } from './server/capabilities.js';
+import { versions } from './server/versions.js';
+import { wellKnownClient } from './server/well-known.js';
+
+export const clientApiRoutes: readonly Route[] = [
+  // server
+  versions,
+  wellKnownClient,
+  capabilities,
+  // registration and login
+  register,
+  registerAvailable,
+  registrationTokenValidity,
+  getLoginFlows,
+  login,
+  logout,
+  logoutAll,
+  refresh,
+  whoami,
+  // account management
+  changePassword,
+  deactivateAccount,
+  listDevices,
+  getDevice,
+  updateDevice,
+  deleteDevice,
+  deleteDevices,
+  // profile
+  getProfile,
+  getProfileField,
+  setProfileField,
+  deleteProfileField,
+  // filters, account data, tags
+  createFilter,
+  getFilter,
+  putAccountData,
+  getAccountData,
+  putRoomAccountData,
+  getRoomAccountData,
+  getTags,
+  putTag,
+  deleteTag,
+];
