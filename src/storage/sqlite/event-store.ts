@@ -14,7 +14,6 @@ import type {
   MembershipRecord,
   PersistEventInput,
   PersistedEvent,
-  RoomDirectoryStore,
   RoomRecord,
   StateInput,
   StoredEvent,
@@ -78,12 +77,24 @@ function toMembership(r: MembershipRow): MembershipRecord {
   };
 }
 
-export class SqliteEventStore implements EventStore, RoomDirectoryStore {
+export class SqliteEventStore implements EventStore {
   private readonly events = new Lru<string, RoomEvent>(EVENT_CACHE_SIZE);
   private readonly groups = new Lru<number, StateMap>(STATE_CACHE_SIZE);
   private readonly versions = new Map<string, string>();
 
+  private readonly statements = new Map<string, Database.Statement>();
+
   constructor(private readonly db: Database.Database) {}
+
+  /** Prepared statements are cached by SQL text; preparing is far costlier than running. */
+  private prep(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
 
   // ---- writes ----
 
@@ -93,13 +104,12 @@ export class SqliteEventStore implements EventStore, RoomDirectoryStore {
 
   private persistSync(input: PersistEventInput): PersistedEvent {
     const ev = input.event;
-    const db = this.db;
     const rejected = input.rejectedReason !== undefined;
     const outlier = input.outlier === true;
     const softFailed = input.softFailed === true;
 
     if (input.newRoom) {
-      db.prepare('INSERT INTO rooms (room_id, room_version, creator, is_public, created_stream) VALUES (?, ?, ?, 0, 0)').run(
+      this.prep('INSERT INTO rooms (room_id, room_version, creator, is_public, created_stream) VALUES (?, ?, ?, 0, 0)').run(
         ev.roomId,
         input.newRoom.version,
         input.newRoom.creator,
@@ -122,8 +132,7 @@ export class SqliteEventStore implements EventStore, RoomDirectoryStore {
       }
     }
 
-    const info = db
-      .prepare(
+    const info = this.prep(
         `INSERT INTO events (event_id, room_id, type, state_key, sender, depth, origin_server_ts, pdu,
            rejected_reason, outlier, soft_failed, redacts, state_group_before, state_group_after)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -145,31 +154,30 @@ export class SqliteEventStore implements EventStore, RoomDirectoryStore {
         after ?? null,
       );
     const stream = Number(info.lastInsertRowid);
-    if (input.newRoom) db.prepare('UPDATE rooms SET created_stream = ? WHERE room_id = ?').run(stream, ev.roomId);
+    if (input.newRoom) this.prep('UPDATE rooms SET created_stream = ? WHERE room_id = ?').run(stream, ev.roomId);
 
-    const edge = db.prepare('INSERT OR IGNORE INTO event_edges (event_id, prev_event_id) VALUES (?, ?)');
+    const edge = this.prep('INSERT OR IGNORE INTO event_edges (event_id, prev_event_id) VALUES (?, ?)');
     for (const p of ev.prevEventIds) edge.run(ev.eventId, p);
-    const auth = db.prepare('INSERT OR IGNORE INTO event_auth (event_id, auth_event_id) VALUES (?, ?)');
+    const auth = this.prep('INSERT OR IGNORE INTO event_auth (event_id, auth_event_id) VALUES (?, ?)');
     for (const a of ev.authEventIds) auth.run(ev.eventId, a);
 
     if (!outlier && !rejected && !softFailed) {
-      const del = db.prepare('DELETE FROM forward_extremities WHERE room_id = ? AND event_id = ?');
+      const del = this.prep('DELETE FROM forward_extremities WHERE room_id = ? AND event_id = ?');
       for (const p of ev.prevEventIds) del.run(ev.roomId, p);
       // An event that arrives after its children is not an extremity.
-      const child = db
-        .prepare(
+      const child = this.prep(
           `SELECT 1 FROM event_edges e JOIN events c ON c.event_id = e.event_id
            WHERE e.prev_event_id = ? AND c.outlier = 0 AND c.rejected_reason IS NULL AND c.soft_failed = 0 LIMIT 1`,
         )
         .get(ev.eventId);
       if (!child) {
-        db.prepare('INSERT OR IGNORE INTO forward_extremities (room_id, event_id) VALUES (?, ?)').run(ev.roomId, ev.eventId);
+        this.prep('INSERT OR IGNORE INTO forward_extremities (room_id, event_id) VALUES (?, ?)').run(ev.roomId, ev.eventId);
       }
       if (input.newCurrentState) this.replaceCurrentState(ev, stream, input.newCurrentState);
     }
 
     if (input.txn) {
-      db.prepare('INSERT INTO event_txn_ids (user_id, device_id, txn_id, event_id) VALUES (?, ?, ?, ?)').run(
+      this.prep('INSERT INTO event_txn_ids (user_id, device_id, txn_id, event_id) VALUES (?, ?, ?, ?)').run(
         input.txn.userId,
         input.txn.deviceId,
         input.txn.txnId,
@@ -177,7 +185,7 @@ export class SqliteEventStore implements EventStore, RoomDirectoryStore {
       );
     }
     if (input.effectiveRedaction && ev.redacts !== undefined && !rejected) {
-      db.prepare('INSERT OR IGNORE INTO redactions (redaction_id, redacts, stream_ordering) VALUES (?, ?, ?)').run(
+      this.prep('INSERT OR IGNORE INTO redactions (redaction_id, redacts, stream_ordering) VALUES (?, ?, ?)').run(
         ev.eventId,
         ev.redacts,
         stream,
@@ -189,24 +197,23 @@ export class SqliteEventStore implements EventStore, RoomDirectoryStore {
 
   /** Writes the difference between the stored current state and `next`, keeping memberships in step. */
   private replaceCurrentState(ev: RoomEvent, stream: number, next: StateMap): void {
-    const db = this.db;
-    const rows = db.prepare('SELECT type, state_key, event_id FROM current_state WHERE room_id = ?').all(ev.roomId) as Array<{
+    const rows = this.prep('SELECT type, state_key, event_id FROM current_state WHERE room_id = ?').all(ev.roomId) as Array<{
       type: string;
       state_key: string;
       event_id: string;
     }>;
     const current = new Map(rows.map((r) => [stateKeyOf(r.type, r.state_key), r.event_id]));
-    const upsert = db.prepare(
+    const upsert = this.prep(
       'INSERT INTO current_state (room_id, type, state_key, event_id) VALUES (?, ?, ?, ?) ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id',
     );
-    const remove = db.prepare('DELETE FROM current_state WHERE room_id = ? AND type = ? AND state_key = ?');
-    const setMember = db.prepare(
+    const remove = this.prep('DELETE FROM current_state WHERE room_id = ? AND type = ? AND state_key = ?');
+    const setMember = this.prep(
       `INSERT INTO room_memberships (room_id, user_id, membership, event_id, stream_ordering, forgotten) VALUES (?, ?, ?, ?, ?, 0)
        ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership, event_id = excluded.event_id,
          stream_ordering = excluded.stream_ordering, forgotten = 0`,
     );
-    const removeMember = db.prepare('DELETE FROM room_memberships WHERE room_id = ? AND user_id = ?');
-    const memberInfo = db.prepare('SELECT pdu, stream_ordering FROM events WHERE event_id = ?');
+    const removeMember = this.prep('DELETE FROM room_memberships WHERE room_id = ? AND user_id = ?');
+    const memberInfo = this.prep('SELECT pdu, stream_ordering FROM events WHERE event_id = ?');
 
     for (const [key, eventId] of next) {
       if (current.get(key) === eventId) continue;
@@ -237,12 +244,11 @@ export class SqliteEventStore implements EventStore, RoomDirectoryStore {
 
   private storeStateGroup(roomId: string, input: StateInput): number {
     if ('group' in input) return input.group;
-    const db = this.db;
-    const insertGroup = db.prepare('INSERT INTO state_groups (room_id, prev_group, delta_depth) VALUES (?, ?, ?)');
-    const insertEntry = db.prepare('INSERT INTO state_group_entries (state_group, type, state_key, event_id) VALUES (?, ?, ?, ?)');
+    const insertGroup = this.prep('INSERT INTO state_groups (room_id, prev_group, delta_depth) VALUES (?, ?, ?)');
+    const insertEntry = this.prep('INSERT INTO state_group_entries (state_group, type, state_key, event_id) VALUES (?, ?, ?, ?)');
     if (input.baseGroup !== undefined) {
       const base = this.loadGroup(input.baseGroup);
-      const depth = (db.prepare('SELECT delta_depth FROM state_groups WHERE id = ?').get(input.baseGroup) as { delta_depth: number })
+      const depth = (this.prep('SELECT delta_depth FROM state_groups WHERE id = ?').get(input.baseGroup) as { delta_depth: number })
         .delta_depth;
       const changed: Array<[string, string | null]> = [];
       for (const [k, v] of input.map) if (base.get(k) !== v) changed.push([k, v]);
@@ -272,7 +278,7 @@ export class SqliteEventStore implements EventStore, RoomDirectoryStore {
     if (cached) return cached;
     const chain: number[] = [];
     let base: StateMap | undefined;
-    const prevOf = this.db.prepare('SELECT prev_group FROM state_groups WHERE id = ?');
+    const prevOf = this.prep('SELECT prev_group FROM state_groups WHERE id = ?');
     for (let g: number | null = group; g !== null; ) {
       const hit = this.groups.get(g);
       if (hit) {
@@ -285,7 +291,7 @@ export class SqliteEventStore implements EventStore, RoomDirectoryStore {
       g = row.prev_group;
     }
     const map = new Map(base ?? []);
-    const entries = this.db.prepare('SELECT type, state_key, event_id FROM state_group_entries WHERE state_group = ?');
+    const entries = this.prep('SELECT type, state_key, event_id FROM state_group_entries WHERE state_group = ?');
     for (const g of chain.reverse()) {
       for (const r of entries.all(g) as Array<{ type: string; state_key: string; event_id: string | null }>) {
         const k = stateKeyOf(r.type, r.state_key);
@@ -302,7 +308,7 @@ export class SqliteEventStore implements EventStore, RoomDirectoryStore {
   private versionOf(roomId: string): string {
     let v = this.versions.get(roomId);
     if (v === undefined) {
-      const row = this.db.prepare('SELECT room_version FROM rooms WHERE room_id = ?').get(roomId) as
+      const row = this.prep('SELECT room_version FROM rooms WHERE room_id = ?').get(roomId) as
         | { room_version: string }
         | undefined;
       if (!row) throw new Error(`event in unknown room ${roomId}`);
@@ -330,27 +336,25 @@ export class SqliteEventStore implements EventStore, RoomDirectoryStore {
   }
 
   async getRoom(roomId: string): Promise<RoomRecord | undefined> {
-    const r = this.db.prepare('SELECT room_id, room_version, creator, is_public FROM rooms WHERE room_id = ?').get(roomId) as
+    const r = this.prep('SELECT room_id, room_version, creator, is_public FROM rooms WHERE room_id = ?').get(roomId) as
       | { room_id: string; room_version: string; creator: string; is_public: number }
       | undefined;
     return r && { roomId: r.room_id, version: r.room_version, creator: r.creator, isPublic: r.is_public !== 0 };
   }
 
   async getEvent(eventId: string): Promise<StoredEvent | undefined> {
-    const r = this.db.prepare(`SELECT ${EVENT_COLS} FROM events WHERE event_id = ?`).get(eventId) as EventRow | undefined;
+    const r = this.prep(`SELECT ${EVENT_COLS} FROM events WHERE event_id = ?`).get(eventId) as EventRow | undefined;
     return r && this.fromRow(r);
   }
 
   async getEvents(eventIds: readonly string[]): Promise<Map<string, StoredEvent>> {
-    const rows = this.db
-      .prepare(`SELECT ${EVENT_COLS} FROM events WHERE event_id IN (SELECT value FROM json_each(?))`)
+    const rows = this.prep(`SELECT ${EVENT_COLS} FROM events WHERE event_id IN (SELECT value FROM json_each(?))`)
       .all(JSON.stringify(eventIds)) as EventRow[];
     return new Map(rows.map((r) => [r.event_id, this.fromRow(r)]));
   }
 
   async getAuthChain(eventIds: readonly string[]): Promise<StoredEvent[]> {
-    const rows = this.db
-      .prepare(
+    const rows = this.prep(
         `WITH RECURSIVE chain(id) AS (
            SELECT auth_event_id FROM event_auth WHERE event_id IN (SELECT value FROM json_each(?))
            UNION SELECT a.auth_event_id FROM event_auth a JOIN chain c ON a.event_id = c.id)
@@ -363,7 +367,7 @@ export class SqliteEventStore implements EventStore, RoomDirectoryStore {
   // ---- state ----
 
   async getEventStateGroups(eventId: string): Promise<{ before: number; after: number } | undefined> {
-    const r = this.db.prepare('SELECT state_group_before AS b, state_group_after AS a FROM events WHERE event_id = ?').get(eventId) as
+    const r = this.prep('SELECT state_group_before AS b, state_group_after AS a FROM events WHERE event_id = ?').get(eventId) as
       | { b: number | null; a: number | null }
       | undefined;
     return r && r.b !== null && r.a !== null ? { before: r.b, after: r.a } : undefined;
@@ -384,7 +388,7 @@ export class SqliteEventStore implements EventStore, RoomDirectoryStore {
   }
 
   async getCurrentState(roomId: string): Promise<StateMap> {
-    const rows = this.db.prepare('SELECT type, state_key, event_id FROM current_state WHERE room_id = ?').all(roomId) as Array<{
+    const rows = this.prep('SELECT type, state_key, event_id FROM current_state WHERE room_id = ?').all(roomId) as Array<{
       type: string;
       state_key: string;
       event_id: string;
@@ -393,8 +397,7 @@ export class SqliteEventStore implements EventStore, RoomDirectoryStore {
   }
 
   async getCurrentStateEvent(roomId: string, type: string, stateKey: string): Promise<StoredEvent | undefined> {
-    const r = this.db
-      .prepare(
+    const r = this.prep(
         `SELECT ${EVENT_COLS} FROM events WHERE event_id =
            (SELECT event_id FROM current_state WHERE room_id = ? AND type = ? AND state_key = ?)`,
       )
@@ -403,8 +406,7 @@ export class SqliteEventStore implements EventStore, RoomDirectoryStore {
   }
 
   async getForwardExtremities(roomId: string): Promise<string[]> {
-    const rows = this.db
-      .prepare(
+    const rows = this.prep(
         `SELECT f.event_id FROM forward_extremities f JOIN events e ON e.event_id = f.event_id
          WHERE f.room_id = ? ORDER BY e.depth DESC, e.stream_ordering DESC`,
       )
@@ -415,29 +417,26 @@ export class SqliteEventStore implements EventStore, RoomDirectoryStore {
   // ---- memberships ----
 
   async getMembership(roomId: string, userId: string): Promise<MembershipRecord | undefined> {
-    const r = this.db.prepare('SELECT * FROM room_memberships WHERE room_id = ? AND user_id = ?').get(roomId, userId) as
+    const r = this.prep('SELECT * FROM room_memberships WHERE room_id = ? AND user_id = ?').get(roomId, userId) as
       | MembershipRow
       | undefined;
     return r && toMembership(r);
   }
 
   async getRoomsForUser(userId: string, memberships?: readonly string[]): Promise<MembershipRecord[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM room_memberships WHERE user_id = ? ORDER BY stream_ordering')
+    const rows = this.prep('SELECT * FROM room_memberships WHERE user_id = ? ORDER BY stream_ordering')
       .all(userId) as MembershipRow[];
     return rows.filter((r) => !memberships || memberships.includes(r.membership)).map(toMembership);
   }
 
   async getRoomMembers(roomId: string, memberships?: readonly string[]): Promise<MembershipRecord[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM room_memberships WHERE room_id = ? ORDER BY user_id')
+    const rows = this.prep('SELECT * FROM room_memberships WHERE room_id = ? ORDER BY user_id')
       .all(roomId) as MembershipRow[];
     return rows.filter((r) => !memberships || memberships.includes(r.membership)).map(toMembership);
   }
 
   async getMembershipChanges(userId: string, fromStream: number, toStream: number): Promise<MembershipRecord[]> {
-    const rows = this.db
-      .prepare(
+    const rows = this.prep(
         `SELECT room_id, event_id, stream_ordering, pdu FROM events
          WHERE state_key = ? AND type = 'm.room.member' AND stream_ordering > ? AND stream_ordering <= ? AND ${TIMELINE}
          ORDER BY stream_ordering`,
@@ -457,28 +456,26 @@ export class SqliteEventStore implements EventStore, RoomDirectoryStore {
   }
 
   async forgetRoom(userId: string, roomId: string): Promise<void> {
-    this.db.prepare('UPDATE room_memberships SET forgotten = 1 WHERE room_id = ? AND user_id = ?').run(roomId, userId);
+    this.prep('UPDATE room_memberships SET forgotten = 1 WHERE room_id = ? AND user_id = ?').run(roomId, userId);
   }
 
   // ---- transactions and redactions ----
 
   async getTxnEvent(userId: string, deviceId: string, txnId: string): Promise<string | undefined> {
-    const r = this.db
-      .prepare('SELECT event_id FROM event_txn_ids WHERE user_id = ? AND device_id = ? AND txn_id = ?')
+    const r = this.prep('SELECT event_id FROM event_txn_ids WHERE user_id = ? AND device_id = ? AND txn_id = ?')
       .get(userId, deviceId, txnId) as { event_id: string } | undefined;
     return r?.event_id;
   }
 
   async getTxnForEvent(eventId: string): Promise<{ userId: string; deviceId: string; txnId: string } | undefined> {
-    const r = this.db.prepare('SELECT user_id, device_id, txn_id FROM event_txn_ids WHERE event_id = ?').get(eventId) as
+    const r = this.prep('SELECT user_id, device_id, txn_id FROM event_txn_ids WHERE event_id = ?').get(eventId) as
       | { user_id: string; device_id: string; txn_id: string }
       | undefined;
     return r && { userId: r.user_id, deviceId: r.device_id, txnId: r.txn_id };
   }
 
   async getRedactionOf(eventId: string): Promise<StoredEvent | undefined> {
-    const r = this.db
-      .prepare(
+    const r = this.prep(
         `SELECT ${EVENT_COLS} FROM events WHERE event_id =
            (SELECT redaction_id FROM redactions WHERE redacts = ? ORDER BY stream_ordering LIMIT 1)`,
       )
@@ -489,7 +486,7 @@ export class SqliteEventStore implements EventStore, RoomDirectoryStore {
   // ---- timeline reads ----
 
   async getMaxStreamOrdering(): Promise<number> {
-    const r = this.db.prepare('SELECT MAX(stream_ordering) AS m FROM events').get() as { m: number | null };
+    const r = this.prep('SELECT MAX(stream_ordering) AS m FROM events').get() as { m: number | null };
     return r.m ?? 0;
   }
 
@@ -501,8 +498,7 @@ export class SqliteEventStore implements EventStore, RoomDirectoryStore {
     dir: Direction,
   ): Promise<StoredEvent[]> {
     const order = dir === 'b' ? 'DESC' : 'ASC';
-    const rows = this.db
-      .prepare(
+    const rows = this.prep(
         `SELECT ${EVENT_COLS} FROM events WHERE room_id = ? AND stream_ordering > ? AND stream_ordering <= ? AND ${TIMELINE}
          ORDER BY stream_ordering ${order} LIMIT ?`,
       )
@@ -520,8 +516,7 @@ export class SqliteEventStore implements EventStore, RoomDirectoryStore {
     const order = dir === 'b' ? 'DESC' : 'ASC';
     const where = from ? `AND (depth ${cmp} ? OR (depth = ? AND stream_ordering ${cmp} ?))` : '';
     const params: number[] = from ? [from.depth, from.depth, from.streamOrdering] : [];
-    const rows = this.db
-      .prepare(
+    const rows = this.prep(
         `SELECT ${EVENT_COLS} FROM events WHERE room_id = ? ${where} AND ${TIMELINE}
          ORDER BY depth ${order}, stream_ordering ${order} LIMIT ?`,
       )
@@ -530,50 +525,11 @@ export class SqliteEventStore implements EventStore, RoomDirectoryStore {
   }
 
   async getEventsInRooms(roomIds: readonly string[], fromExclusive: number, toInclusive: number): Promise<StoredEvent[]> {
-    const rows = this.db
-      .prepare(
+    const rows = this.prep(
         `SELECT ${EVENT_COLS} FROM events WHERE room_id IN (SELECT value FROM json_each(?))
            AND stream_ordering > ? AND stream_ordering <= ? AND ${TIMELINE} ORDER BY stream_ordering`,
       )
       .all(JSON.stringify(roomIds), fromExclusive, toInclusive) as EventRow[];
     return rows.map((r) => this.fromRow(r));
-  }
-
-  // ---- aliases and directory ----
-
-  async createAlias(alias: string, roomId: string, creator: string): Promise<boolean> {
-    const r = this.db
-      .prepare('INSERT OR IGNORE INTO room_aliases (alias, room_id, creator) VALUES (?, ?, ?)')
-      .run(alias, roomId, creator);
-    return r.changes === 1;
-  }
-
-  async getAlias(alias: string): Promise<{ roomId: string; creator: string } | undefined> {
-    const r = this.db.prepare('SELECT room_id, creator FROM room_aliases WHERE alias = ?').get(alias) as
-      | { room_id: string; creator: string }
-      | undefined;
-    return r && { roomId: r.room_id, creator: r.creator };
-  }
-
-  async deleteAlias(alias: string): Promise<boolean> {
-    return this.db.prepare('DELETE FROM room_aliases WHERE alias = ?').run(alias).changes === 1;
-  }
-
-  async getAliasesForRoom(roomId: string): Promise<string[]> {
-    const rows = this.db.prepare('SELECT alias FROM room_aliases WHERE room_id = ? ORDER BY alias').all(roomId) as Array<{
-      alias: string;
-    }>;
-    return rows.map((r) => r.alias);
-  }
-
-  async setRoomPublic(roomId: string, isPublic: boolean): Promise<void> {
-    this.db.prepare('UPDATE rooms SET is_public = ? WHERE room_id = ?').run(isPublic ? 1 : 0, roomId);
-  }
-
-  async listPublicRooms(): Promise<string[]> {
-    const rows = this.db.prepare('SELECT room_id FROM rooms WHERE is_public = 1 ORDER BY created_stream').all() as Array<{
-      room_id: string;
-    }>;
-    return rows.map((r) => r.room_id);
   }
 }
