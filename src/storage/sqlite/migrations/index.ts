@@ -1,8 +1,9 @@
 /**
- * TEMPORARY until branch `server` (which owns this file and the accounts migration) is merged:
- * the same `Migration` shape, listing only the rooms migration.
+ * The ordered list of schema migrations. Append new ones (never edit an applied one); each runs once,
+ * in its own transaction, and is recorded in `schema_version`.
  */
 import type Database from 'better-sqlite3';
+import { accounts001 } from './001-accounts.js';
 import { rooms002 } from './002-rooms.js';
 
 export interface Migration {
@@ -11,4 +12,4 @@ export interface Migration {
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [rooms002];
+export const MIGRATIONS: readonly Migration[] = [accounts001, rooms002];
