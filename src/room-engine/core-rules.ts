@@ -59,3 +59,7 @@ export function userPowerLevel(_version: RoomVersion, _userId: string, _state: A
 export function namedPowerLevel(_version: RoomVersion, _name: 'invite' | 'kick' | 'ban' | 'redact', _state: AuthStateLookup): number {
   return 50;
 }
+
+export function requiredPowerForEvent(_version: RoomVersion, _type: string, isState: boolean, _state: AuthStateLookup): number {
+  return isState ? 50 : 0;
+}
