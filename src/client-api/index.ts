@@ -21,6 +21,13 @@ import { sendMessage } from './rooms/send.js';
 import { getRoomState } from './rooms/state.js';
 import { getStateEvent, getStateEventEmptyKey, putStateEvent, putStateEventEmptyKey } from './rooms/state-event.js';
 import { unbanUser } from './rooms/unban.js';
+import { register } from './account/register.js';
+import { registerAvailable } from './account/register-available.js';
+import { registrationTokenValidity } from './account/registration-token-validity.js';
+import { whoami } from './account/whoami.js';
+import { getLoginFlows, login } from './auth/login.js';
+import { logout, logoutAll } from './auth/logout.js';
+import { refresh } from './auth/refresh.js';
 import { capabilities } from './server/capabilities.js';
 import { versions } from './server/versions.js';
 import { wellKnownClient } from './server/well-known.js';
@@ -58,4 +65,21 @@ const roomRoutes: readonly Route[] = [
   postPublicRooms,
 ];
 
-export const clientApiRoutes: readonly Route[] = [versions, wellKnownClient, capabilities, ...roomRoutes];
+export const clientApiRoutes: readonly Route[] = [
+  // server
+  versions,
+  wellKnownClient,
+  capabilities,
+  // registration and login
+  register,
+  registerAvailable,
+  registrationTokenValidity,
+  getLoginFlows,
+  login,
+  logout,
+  logoutAll,
+  refresh,
+  whoami,
+  // rooms
+  ...roomRoutes,
+];

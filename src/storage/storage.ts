@@ -48,7 +48,11 @@ export interface AccountStore {
   getUser(userId: string): Promise<UserRecord | undefined>;
   /** Sets the hash; with `logout` also removes devices and tokens, sparing `keepDeviceId` if given. */
   changePassword(userId: string, passwordHash: string, logout: { keepDeviceId: string | null } | null): Promise<void>;
-  /** Marks the user deactivated, drops password, devices and tokens; `erase` also clears the profile. */
+  /**
+   * Marks the user deactivated and removes devices and tokens. The password hash stays so a login with
+   * the right password can be told M_USER_DEACTIVATED; `erase` also clears it, the profile, account
+   * data and filters.
+   */
   deactivate(userId: string, erase: boolean): Promise<void>;
   getProfile(userId: string): Promise<Profile | undefined>;
   /** `value` undefined removes the field. Returns the new profile (undefined: no such user). */

@@ -26,7 +26,8 @@ export class SqliteAccountStore implements AccountStore {
       insertProfile: db.prepare('INSERT INTO profiles (user_id, profile) VALUES (?, ?)'),
       getUser: db.prepare('SELECT * FROM users WHERE user_id = ?'),
       setPassword: db.prepare('UPDATE users SET password_hash = ? WHERE user_id = ?'),
-      deactivate: db.prepare('UPDATE users SET deactivated = 1, password_hash = NULL WHERE user_id = ?'),
+      deactivate: db.prepare('UPDATE users SET deactivated = 1 WHERE user_id = ?'),
+      clearPassword: db.prepare('UPDATE users SET password_hash = NULL WHERE user_id = ?'),
       getProfile: db.prepare('SELECT profile FROM profiles WHERE user_id = ?').pluck(),
       setProfile: db.prepare('UPDATE profiles SET profile = ? WHERE user_id = ?'),
       deleteAccountData: db.prepare('DELETE FROM account_data WHERE user_id = ?'),
@@ -76,6 +77,7 @@ export class SqliteAccountStore implements AccountStore {
         this.q.deactivate.run(userId);
         this.devices.deleteAllDevicesSync(userId, null);
         if (erase) {
+          this.q.clearPassword.run(userId);
           this.q.setProfile.run('{}', userId);
           this.q.deleteAccountData.run(userId);
           this.q.deleteFilters.run(userId);
