@@ -62,21 +62,24 @@ function looseCanonicalJson(v: unknown, depth = 0): string {
 }
 
 /**
- * Bounds the shape of untrusted input before anything recurses over it: nesting depth, and the
- * number of values (each costs at least one byte of JSON, so a real event has far fewer). Iterative
- * so hostile input cannot overflow the stack; the node budget also stops cyclic or heavily shared
- * objects, which JSON.parse never produces.
+ * Bounds the shape of untrusted input before anything else recurses over it: nesting depth (so
+ * recursion stays shallow), and the number of values (each costs at least one byte of JSON, so a
+ * real event has far fewer). The value budget also stops cyclic or heavily shared objects, which
+ * JSON.parse never produces but in-process callers could.
  */
-function checkShape(v: unknown): void {
-  const stack: Array<[unknown, number]> = [[v, 0]];
-  let nodes = 0;
-  while (stack.length > 0) {
-    const [x, d] = stack.pop()!;
-    if (++nodes > MAX_JSON_VALUES) fail('event has too many JSON values');
-    if (typeof x !== 'object' || x === null) continue;
-    if (d >= MAX_NESTING) fail('JSON nested too deeply');
-    for (const child of Object.values(x)) stack.push([child, d + 1]);
-  }
+function checkShape(root: unknown): void {
+  let budget = MAX_JSON_VALUES;
+  const walk = (x: unknown, depth: number): void => {
+    if (--budget < 0) fail('event has too many JSON values');
+    if (typeof x !== 'object' || x === null) return;
+    if (depth >= MAX_NESTING) fail('JSON nested too deeply');
+    if (Array.isArray(x)) {
+      for (const child of x) walk(child, depth + 1);
+    } else {
+      for (const k in x) if (Object.hasOwn(x, k)) walk((x as Record<string, unknown>)[k], depth + 1);
+    }
+  };
+  walk(root, 0);
 }
 
 function checkId(obj: Record<string, unknown>, field: string, sigil: string, needsDomain: boolean): string {
@@ -166,7 +169,7 @@ function checkPdu(raw: unknown, version: RoomVersion): Pdu {
   checkRefs(raw, 'prev_events', MAX_PREV_EVENTS, version);
   checkRefs(raw, 'auth_events', MAX_AUTH_EVENTS, version);
 
-  // From v11 on `redacts` lives in content and a top-level one is meaningless (and unsigned).
+  // From v11 on `redacts` lives in content; a top-level one is ignored (and not even protected by redaction).
   if (!version.redactsInContent && raw.redacts !== undefined && typeof raw.redacts !== 'string') {
     fail('redacts must be a string');
   }
