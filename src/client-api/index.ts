@@ -21,6 +21,15 @@ import { sendMessage } from './rooms/send.js';
 import { getRoomState } from './rooms/state.js';
 import { getStateEvent, getStateEventEmptyKey, putStateEvent, putStateEventEmptyKey } from './rooms/state-event.js';
 import { unbanUser } from './rooms/unban.js';
+import {
+  getAccountData,
+  getRoomAccountData,
+  putAccountData,
+  putRoomAccountData,
+} from './account-data/account-data.js';
+import { deleteTag, getTags, putTag } from './account-data/tags.js';
+import { changePassword } from './account/change-password.js';
+import { deactivateAccount } from './account/deactivate.js';
 import { register } from './account/register.js';
 import { registerAvailable } from './account/register-available.js';
 import { registrationTokenValidity } from './account/registration-token-validity.js';
@@ -28,6 +37,14 @@ import { whoami } from './account/whoami.js';
 import { getLoginFlows, login } from './auth/login.js';
 import { logout, logoutAll } from './auth/logout.js';
 import { refresh } from './auth/refresh.js';
+import { deleteDevice, deleteDevices } from './devices/delete-devices.js';
+import { getDevice } from './devices/get-device.js';
+import { listDevices } from './devices/list-devices.js';
+import { updateDevice } from './devices/update-device.js';
+import { createFilter } from './filters/create-filter.js';
+import { getFilter } from './filters/get-filter.js';
+import { getProfile, getProfileField } from './profile/get-profile.js';
+import { deleteProfileField, setProfileField } from './profile/set-profile-field.js';
 import { capabilities } from './server/capabilities.js';
 import { versions } from './server/versions.js';
 import { wellKnownClient } from './server/well-known.js';
@@ -80,6 +97,29 @@ export const clientApiRoutes: readonly Route[] = [
   logoutAll,
   refresh,
   whoami,
+  // account management
+  changePassword,
+  deactivateAccount,
+  listDevices,
+  getDevice,
+  updateDevice,
+  deleteDevice,
+  deleteDevices,
+  // profile
+  getProfile,
+  getProfileField,
+  setProfileField,
+  deleteProfileField,
+  // filters, account data, tags
+  createFilter,
+  getFilter,
+  putAccountData,
+  getAccountData,
+  putRoomAccountData,
+  getRoomAccountData,
+  getTags,
+  putTag,
+  deleteTag,
   // rooms
   ...roomRoutes,
 ];
