@@ -133,4 +133,21 @@ describe('rooms: membership', () => {
     assert.equal(bobView.body.some((e: { type: string }) => e.type === 'm.room.name'), false);
     assertError(await api(server, 'GET', `${V3}/rooms/${enc(roomId)}/joined_members`, { token: bob.accessToken }), 403, 'M_FORBIDDEN');
   });
+
+  test('profile changes update member events in joined rooms; deactivation leaves rooms', async () => {
+    const roomId = await createRoom(alice, { preset: 'public_chat' });
+    await post(bob, `/rooms/${enc(roomId)}/join`);
+    const res = await api(server, 'PUT', `${V3}/profile/${enc(bob.userId)}/displayname`, { token: bob.accessToken, body: { displayname: 'Bobby' } });
+    assert.equal(res.status, 200);
+    const member = await api(server, 'GET', `${V3}/rooms/${enc(roomId)}/state/m.room.member/${enc(bob.userId)}`, { token: alice.accessToken });
+    assert.deepEqual(member.body, { membership: 'join', displayname: 'Bobby' });
+
+    const dave = await registerUser(server);
+    await post(dave, `/rooms/${enc(roomId)}/join`);
+    const deactivate = await post(dave, '/account/deactivate', {
+      auth: { type: 'm.login.password', identifier: { type: 'm.id.user', user: dave.userId }, password: dave.password },
+    });
+    assert.equal(deactivate.status, 200, JSON.stringify(deactivate.body));
+    assert.equal(await membershipOf(alice, roomId, dave.userId), 'leave');
+  });
 });
