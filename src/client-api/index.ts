@@ -1,5 +1,26 @@
 /** Every client-server API route. Add new endpoints here (one file each under src/client-api/<area>/). */
 import type { Route } from '../http/route.js';
+import { getPublicRooms, postPublicRooms } from './directory/public-rooms.js';
+import { deleteRoomAlias, getRoomAlias, putRoomAlias } from './directory/room-alias.js';
+import { getRoomVisibility, putRoomVisibility } from './directory/room-visibility.js';
+import { getLocalAliases } from './rooms/aliases.js';
+import { banUser } from './rooms/ban.js';
+import { createRoom } from './rooms/create-room.js';
+import { getRoomEvent } from './rooms/event.js';
+import { forgetRoom } from './rooms/forget.js';
+import { inviteUser } from './rooms/invite.js';
+import { joinRoomById, joinRoomByIdOrAlias } from './rooms/join.js';
+import { getJoinedMembers } from './rooms/joined-members.js';
+import { getJoinedRooms } from './rooms/joined-rooms.js';
+import { kickUser } from './rooms/kick.js';
+import { knockRoom } from './rooms/knock.js';
+import { leaveRoom } from './rooms/leave.js';
+import { getMembers } from './rooms/members.js';
+import { redactEvent } from './rooms/redact.js';
+import { sendMessage } from './rooms/send.js';
+import { getRoomState } from './rooms/state.js';
+import { getStateEvent, getStateEventEmptyKey, putStateEvent, putStateEventEmptyKey } from './rooms/state-event.js';
+import { unbanUser } from './rooms/unban.js';
 import {
   getAccountData,
   getRoomAccountData,
@@ -27,6 +48,39 @@ import { deleteProfileField, setProfileField } from './profile/set-profile-field
 import { capabilities } from './server/capabilities.js';
 import { versions } from './server/versions.js';
 import { wellKnownClient } from './server/well-known.js';
+
+/** Room endpoints (src/client-api/rooms, src/client-api/directory). */
+const roomRoutes: readonly Route[] = [
+  createRoom,
+  joinRoomById,
+  joinRoomByIdOrAlias,
+  knockRoom,
+  inviteUser,
+  leaveRoom,
+  forgetRoom,
+  kickUser,
+  banUser,
+  unbanUser,
+  sendMessage,
+  redactEvent,
+  getRoomEvent,
+  getRoomState,
+  getStateEvent,
+  getStateEventEmptyKey,
+  putStateEvent,
+  putStateEventEmptyKey,
+  getMembers,
+  getJoinedMembers,
+  getJoinedRooms,
+  getLocalAliases,
+  putRoomAlias,
+  getRoomAlias,
+  deleteRoomAlias,
+  getRoomVisibility,
+  putRoomVisibility,
+  getPublicRooms,
+  postPublicRooms,
+];
 
 export const clientApiRoutes: readonly Route[] = [
   // server
@@ -66,4 +120,6 @@ export const clientApiRoutes: readonly Route[] = [
   getTags,
   putTag,
   deleteTag,
+  // rooms
+  ...roomRoutes,
 ];

@@ -4,6 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import { accounts001 } from './001-accounts.js';
+import { rooms002 } from './002-rooms.js';
 
 export interface Migration {
   version: number;
@@ -11,4 +12,4 @@ export interface Migration {
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [accounts001];
+export const MIGRATIONS: readonly Migration[] = [accounts001, rooms002];
