@@ -1,0 +1,87 @@
+/** Server discovery endpoints and the generic HTTP behaviour every endpoint shares. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { api, assertError } from './harness/client.js';
+import { startServer, type TestServer } from './harness/server.js';
+
+describe('server basics', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({ config: { public_baseurl: 'https://matrix.example.test/' } });
+  });
+  after(async () => {
+    await server.stop();
+    server.cleanup();
+  });
+
+  test('GET /versions lists spec versions v1.1 to v1.16', async () => {
+    const res = await api(server, 'GET', '/_matrix/client/versions');
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+    assert.ok(res.body.versions.includes('v1.1'));
+    assert.ok(res.body.versions.includes('v1.16'));
+    assert.equal(typeof res.body.unstable_features, 'object');
+  });
+
+  test('GET /.well-known/matrix/client points at public_baseurl', async () => {
+    const res = await api(server, 'GET', '/.well-known/matrix/client');
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { 'm.homeserver': { base_url: 'https://matrix.example.test/' } });
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+  });
+
+  test('every response carries the CORS headers; OPTIONS answers without running the endpoint', async () => {
+    const res = await api(server, 'OPTIONS', '/_matrix/client/v3/capabilities');
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+    assert.match(res.headers.get('access-control-allow-methods') ?? '', /PUT/);
+    assert.match(res.headers.get('access-control-allow-headers') ?? '', /Authorization/);
+    const err = await api(server, 'GET', '/_matrix/client/v3/capabilities');
+    assertError(err, 401, 'M_MISSING_TOKEN');
+    assert.equal(err.headers.get('access-control-allow-origin'), '*');
+  });
+
+  test('unknown endpoint: 404 M_UNRECOGNIZED', async () => {
+    assertError(await api(server, 'GET', '/_matrix/client/v3/no/such/thing'), 404, 'M_UNRECOGNIZED');
+    assertError(await api(server, 'POST', '/_matrix/client/v3/no/such/thing', { body: {} }), 404, 'M_UNRECOGNIZED');
+  });
+
+  test('known endpoint, wrong method: 405 M_UNRECOGNIZED with Allow', async () => {
+    const res = await api(server, 'DELETE', '/_matrix/client/versions');
+    assertError(res, 405, 'M_UNRECOGNIZED');
+    assert.match(res.headers.get('allow') ?? '', /GET/);
+  });
+
+  test('capabilities need a token; unknown tokens are rejected', async () => {
+    assertError(await api(server, 'GET', '/_matrix/client/v3/capabilities'), 401, 'M_MISSING_TOKEN');
+    assertError(await api(server, 'GET', '/_matrix/client/v3/capabilities', { token: 'nope' }), 401, 'M_UNKNOWN_TOKEN');
+    const viaQuery = await api(server, 'GET', '/_matrix/client/v3/capabilities', { query: { access_token: 'nope' } });
+    assertError(viaQuery, 401, 'M_UNKNOWN_TOKEN');
+    const malformed = await api(server, 'GET', '/_matrix/client/v3/capabilities', {
+      headers: { authorization: 'Basic abc' },
+    });
+    assertError(malformed, 401, 'M_UNKNOWN_TOKEN');
+  });
+
+  test('one access-log line per request, with id, method, path without query, status and duration', async () => {
+    const before = server.logs().length;
+    await api(server, 'GET', '/_matrix/client/v3/capabilities', { query: { access_token: 'secret-token-value' } });
+    // The log line is written before the response completes, so it is already in the buffer or arrives
+    // with the next chunk; poll with a deadline rather than sleeping.
+    const deadline = Date.now() + 5000;
+    let lines: Record<string, unknown>[] = [];
+    while (Date.now() < deadline) {
+      lines = server.logs().slice(before).filter((l) => l.msg === 'request');
+      if (lines.length > 0) break;
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(lines.length, 1);
+    const line = lines[0];
+    assert.equal(line.method, 'GET');
+    assert.equal(line.path, '/_matrix/client/v3/capabilities');
+    assert.equal(line.status, 401);
+    assert.equal(typeof line.ms, 'number');
+    assert.equal(typeof line.reqId, 'string');
+    assert.ok(!server.output.some((l) => l.includes('secret-token-value')), 'token leaked into the log');
+  });
+});

@@ -1,0 +1,159 @@
+/**
+ * Starts a real Comet server as a child process (`node bin/comet.js start`) on a free port with a
+ * temporary data directory. The server listens on port 0 and logs its bound port in a JSON line
+ * ({"event":"listening","port":N}); the harness waits for that line (with a deadline), so there is no
+ * port race and no fixed sleep.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+
+/** Repository root (this file runs from dist/spec-tests/harness/). */
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const COMET = join(ROOT, 'bin', 'comet.js');
+const START_DEADLINE_MS = 15_000;
+
+type ConfigTree = { [key: string]: unknown };
+
+export interface StartOptions {
+  /** Deep-merged over the test defaults (registration open, cheap password hashing, lax rate limits). */
+  config?: ConfigTree;
+  /** Reuse a data directory (e.g. to restart on the same database). */
+  dir?: string;
+}
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface TestServer {
+  baseUrl: string;
+  port: number;
+  dir: string;
+  configPath: string;
+  serverName: string;
+  /** Every stdout line so far (JSON log lines and the plain start-up messages). */
+  readonly output: string[];
+  /** Parsed JSON log lines so far. */
+  logs(): Record<string, unknown>[];
+  /** Sends `signal` (SIGTERM by default) and waits for the process to exit. */
+  stop(signal?: NodeJS.Signals): Promise<ExitStatus>;
+  /** Resolves when the process exits (for whatever reason). */
+  readonly exited: Promise<ExitStatus>;
+  /** Removes the data directory (after stop). */
+  cleanup(): void;
+}
+
+export function testConfig(overrides: ConfigTree = {}): ConfigTree {
+  const base: ConfigTree = {
+    server_name: 'localhost',
+    public_baseurl: 'http://localhost:8008/',
+    listeners: { client: { host: '127.0.0.1', port: 0 } },
+    database: { engine: 'sqlite', path: './data/comet.db' },
+    signing_key_path: './data/signing.key',
+    registration: { enabled: true },
+    // Cheap hashing: the tests check behaviour, not the work factor.
+    auth: { scrypt_log_n: 10 },
+    rate_limits: {
+      login: { per_second: 1000, burst: 1000 },
+      register: { per_second: 1000, burst: 1000 },
+      send: { per_second: 1000, burst: 1000 },
+    },
+    log: { level: 'info' },
+  };
+  return merge(base, overrides);
+}
+
+function merge(a: ConfigTree, b: ConfigTree): ConfigTree {
+  const out: ConfigTree = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const cur = out[k];
+    const bothObjects = [cur, v].every((x) => typeof x === 'object' && x !== null && !Array.isArray(x));
+    out[k] = bothObjects ? merge(cur as ConfigTree, v as ConfigTree) : v;
+  }
+  return out;
+}
+
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const p of running) p.kill('SIGKILL');
+});
+
+export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'comet-spec-'));
+  const configPath = join(dir, 'comet.yaml');
+  const config = testConfig(opts.config);
+  writeFileSync(configPath, stringify(config));
+  return launch(dir, configPath, String(config.server_name));
+}
+
+/** Starts a server on an existing directory without touching its comet.yaml. */
+export function launch(dir: string, configPath: string, serverName = 'localhost'): Promise<TestServer> {
+  const proc = spawn(process.execPath, [COMET, 'start', '--config', configPath], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(proc);
+  const output: string[] = [];
+  let stderr = '';
+  const exited = new Promise<ExitStatus>((resolve) => {
+    proc.once('exit', (code, signal) => {
+      running.delete(proc);
+      resolve({ code, signal });
+    });
+  });
+
+  return new Promise<TestServer>((resolve, reject) => {
+    let partial = '';
+    let ready = false;
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`server did not report listening within ${START_DEADLINE_MS} ms\n${stderr}`));
+    }, START_DEADLINE_MS);
+    proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      partial += d;
+      const lines = partial.split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        output.push(line);
+        if (ready || !line.startsWith('{')) continue;
+        const entry = JSON.parse(line) as { event?: string; listener?: string; port?: number };
+        if (entry.event === 'listening' && entry.listener === 'client') {
+          ready = true;
+          clearTimeout(timer);
+          resolve(makeHandle(entry.port!));
+        }
+      }
+    });
+    exited.then((status) => {
+      if (ready) return;
+      clearTimeout(timer);
+      reject(new Error(`server exited before listening (${JSON.stringify(status)}):\n${stderr}`));
+    });
+  });
+
+  function makeHandle(port: number): TestServer {
+    return {
+      baseUrl: `http://127.0.0.1:${port}`,
+      port,
+      dir,
+      configPath,
+      serverName,
+      output,
+      exited,
+      logs: () => output.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
+      stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+        if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+        return exited;
+      },
+      cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+}

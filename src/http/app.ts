@@ -1,0 +1,142 @@
+/**
+ * The HTTP application: CORS, request ids, the access log, error mapping, routing with Matrix-style
+ * 404/405, and the per-route pipeline (see route.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { Router } from '@koa/router';
+import Koa from 'koa';
+import type { AppContext } from '../app-context.js';
+import { authenticate } from './auth.js';
+import { readJsonObjectBody } from './body.js';
+import { HttpError, limitExceeded, unknownError, unrecognized } from './errors.js';
+import type { Requester, Route } from './route.js';
+
+const CORS_HEADERS = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Methods': 'GET, POST, PUT, DELETE, OPTIONS',
+  'Access-Control-Allow-Headers': 'X-Requested-With, Content-Type, Authorization',
+};
+
+interface State {
+  reqId: string;
+  userId?: string;
+}
+
+export interface HttpApp {
+  koa: Koa;
+  /** Set during shutdown: responses then ask clients to close their connection. */
+  draining: boolean;
+}
+
+/** `{name}` (spec syntax) → `:name` (path-to-regexp syntax). */
+function routerPath(path: string): string {
+  return path.replace(/\{(\w+)\}/g, ':$1');
+}
+
+const reqIdPrefix = randomBytes(3).toString('hex');
+let reqCounter = 0;
+
+export function createHttpApp(app: AppContext, routes: readonly Route[]): HttpApp {
+  const koa = new Koa<State>();
+  koa.silent = true;
+  const http: HttpApp = { koa: koa as unknown as Koa, draining: false };
+  const router = new Router<State>();
+
+  koa.use(async (ctx, next) => {
+    const start = performance.now();
+    const reqId = `${reqIdPrefix}-${(++reqCounter).toString(36)}`;
+    ctx.state.reqId = reqId;
+    ctx.set(CORS_HEADERS);
+    ctx.set('X-Request-Id', reqId);
+    try {
+      await next();
+    } catch (err) {
+      if (err instanceof HttpError) {
+        ctx.status = err.status;
+        ctx.body = err.body;
+        ctx.set(err.headers);
+      } else {
+        app.logger.error({ reqId, err }, 'unhandled error');
+        const e = unknownError();
+        ctx.status = e.status;
+        ctx.body = e.body;
+      }
+    } finally {
+      // Checked at the end: a request that was in flight when shutdown began must not keep its connection.
+      if (http.draining) ctx.set('Connection', 'close');
+      // Only the path: query strings may carry access tokens.
+      app.logger.info(
+        {
+          reqId,
+          method: ctx.method,
+          path: ctx.path,
+          status: ctx.status,
+          ms: Math.round((performance.now() - start) * 10) / 10,
+          user: ctx.state.userId,
+        },
+        'request',
+      );
+    }
+  });
+
+  // CORS pre-flight: answered for every path without running any endpoint logic (spec requirement).
+  koa.use(async (ctx, next) => {
+    if (ctx.method !== 'OPTIONS') return next();
+    ctx.status = 204;
+  });
+
+  for (const route of routes) {
+    const method = route.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete';
+    router[method](routerPath(route.path), async (ctx) => {
+      await runPipeline(app, route, ctx);
+    });
+  }
+  koa.use(router.routes());
+
+  koa.use(async (ctx) => {
+    if (ctx.body !== undefined) return;
+    const match = router.match(ctx.path, ctx.method);
+    if (match.path.length > 0) {
+      const allowed = new Set(match.path.flatMap((layer) => layer.methods));
+      ctx.set('Allow', [...allowed, 'OPTIONS'].join(', '));
+      throw unrecognized(405, `Method ${ctx.method} is not allowed on this endpoint`);
+    }
+    throw unrecognized(404, 'Unrecognized request');
+  });
+
+  return http;
+}
+
+async function runPipeline(app: AppContext, route: Route, ctx: Koa.ParameterizedContext<State>): Promise<void> {
+  const ip = ctx.ip;
+  if (route.rateLimit && route.auth === 'none') checkRate(app, route, ip);
+  const requester: Requester | undefined = await authenticate(app, ctx as unknown as Koa.Context, route.auth);
+  if (requester) ctx.state.userId = requester.userId;
+  if (route.rateLimit && route.auth !== 'none') checkRate(app, route, requester?.userId ?? ip);
+
+  const rawBody = route.readsBody
+    ? await readJsonObjectBody(ctx as unknown as Koa.Context, app.config.max_request_body_bytes)
+    : undefined;
+  const params = (ctx as unknown as { params: Record<string, string> }).params ?? {};
+  const res = await route.handle({
+    app,
+    params,
+    rawBody,
+    rawQuery: { ...ctx.query },
+    requester,
+    path: ctx.path,
+    method: route.method,
+    ip,
+    headers: ctx.headers,
+    reqId: ctx.state.reqId,
+    log: app.logger.child({ reqId: ctx.state.reqId }),
+  });
+  ctx.status = res.status ?? 200;
+  ctx.body = res.body;
+  if (res.headers) ctx.set(res.headers);
+}
+
+function checkRate(app: AppContext, route: Route, requester: string): void {
+  const wait = app.rateLimiter.take(route.rateLimit!, requester);
+  if (wait > 0) throw limitExceeded(wait);
+}

@@ -1,0 +1,128 @@
+/**
+ * Declarative route definitions. A route states its method, path (spec syntax: `{param}`), auth mode,
+ * rate-limit action and body/query schemas; the pipeline in app.ts does, always in this order:
+ *   rate limit (unauthenticated routes, by IP) → auth → rate limit (authenticated routes, by user)
+ *   → read + parse JSON → validate → handler.
+ * Handlers receive typed, validated input and return `{status?, body}` or throw an HttpError.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { z } from 'zod';
+import type { AppContext } from '../app-context.js';
+import type { RateLimitAction } from '../config/config.js';
+import type { JsonObject } from '../core/json.js';
+import type { Logger } from '../logger.js';
+import { parseOrThrow } from './validation.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type AuthMode = 'required' | 'optional' | 'none';
+
+/** The authenticated user behind a request. */
+export interface Requester {
+  userId: string;
+  deviceId: string;
+  isGuest: boolean;
+  tokenId: number;
+}
+
+type ParamNames<P extends string> = P extends `${string}{${infer Name}}${infer Rest}` ? Name | ParamNames<Rest> : never;
+export type PathParams<P extends string> = { [K in ParamNames<P>]: string };
+
+type RequesterFor<A extends AuthMode> = A extends 'required' ? Requester : Requester | undefined;
+type Infer<S> = S extends z.ZodType ? z.infer<S> : undefined;
+
+export interface RouteRequest<P extends string, B, Q, A extends AuthMode> {
+  readonly app: AppContext;
+  readonly params: PathParams<P>;
+  readonly body: Infer<B>;
+  readonly query: Infer<Q>;
+  readonly requester: RequesterFor<A>;
+  /** The request path as sent (percent-encoded, no query string). */
+  readonly path: string;
+  readonly method: HttpMethod;
+  readonly ip: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly reqId: string;
+  /** Logger bound to this request's id. */
+  readonly log: Logger;
+}
+
+export interface RouteResponse {
+  status?: number;
+  body: JsonObject;
+  headers?: Record<string, string>;
+}
+
+export interface RouteDefinition<
+  P extends string,
+  B extends z.ZodType | undefined,
+  Q extends z.ZodType | undefined,
+  A extends AuthMode,
+> {
+  method: HttpMethod;
+  path: P;
+  auth: A;
+  rateLimit?: RateLimitAction;
+  /** Schema of the JSON body. Without it the body is not read. */
+  body?: B;
+  /** Schema of the query-string object (values are strings, or arrays when repeated). */
+  query?: Q;
+  handler: (req: RouteRequest<P, B, Q, A>) => Promise<RouteResponse>;
+}
+
+/** What the pipeline hands a route after auth: raw, unvalidated input. */
+export interface RouteInput {
+  app: AppContext;
+  params: Record<string, string>;
+  rawBody: unknown;
+  rawQuery: unknown;
+  requester: Requester | undefined;
+  path: string;
+  method: HttpMethod;
+  ip: string;
+  headers: IncomingHttpHeaders;
+  reqId: string;
+  log: Logger;
+}
+
+/** A route with its types erased, as the app registers it. */
+export interface Route {
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly auth: AuthMode;
+  readonly rateLimit: RateLimitAction | undefined;
+  readonly readsBody: boolean;
+  handle(input: RouteInput): Promise<RouteResponse>;
+}
+
+export function defineRoute<
+  const P extends string,
+  A extends AuthMode,
+  B extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+>(def: RouteDefinition<P, B, Q, A>): Route {
+  return {
+    method: def.method,
+    path: def.path,
+    auth: def.auth,
+    rateLimit: def.rateLimit,
+    readsBody: def.body !== undefined,
+    handle(input) {
+      const body = def.body ? parseOrThrow(def.body, input.rawBody, 'body') : undefined;
+      const query = def.query ? parseOrThrow(def.query, input.rawQuery, 'query') : undefined;
+      const req = {
+        app: input.app,
+        params: input.params as PathParams<P>,
+        body: body as Infer<B>,
+        query: query as Infer<Q>,
+        requester: input.requester as RequesterFor<A>,
+        path: input.path,
+        method: input.method,
+        ip: input.ip,
+        headers: input.headers,
+        reqId: input.reqId,
+        log: input.log,
+      };
+      return def.handler(req);
+    },
+  };
+}

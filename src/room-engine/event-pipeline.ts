@@ -1,0 +1,271 @@
+/**
+ * The one way in for room events, local or remote: check → persist → announce.
+ *
+ * Checks, in the order the server-server spec gives them: format (`validatePdu`), signatures,
+ * content hash (a mismatch redacts the event), the auth events list and the auth rules against
+ * the auth events, then the auth rules against the state before the event (resolved from the
+ * states after its prev events), and for remote events a soft-fail check against the current
+ * state. The result is written in one storage transaction and only then announced, so a client
+ * is never told about an event that a crash could lose.
+ */
+import { checkContentHash } from '../core/event-hashes.js';
+import { toRoomEvent, validatePdu } from '../core/event-format.js';
+import { requiredSignatures, verifyEventSignatures } from '../core/event-signing.js';
+import type { RoomEvent, StateMap } from '../core/pdu.js';
+import { domainOf, stateKeyOf } from '../core/pdu.js';
+import { redactPdu } from '../core/redaction.js';
+import type { VerifyKey } from '../core/signing.js';
+import type { RoomVersion } from '../rooms/versions.js';
+import type { EventStore, StateInput } from '../storage/event-store.js';
+import {
+  type AuthStateLookup,
+  authEventKeysFor,
+  checkAuthEventsList,
+  checkEventAuth,
+  namedPowerLevel,
+  resolveState,
+  userPowerLevel,
+} from './core-rules.js';
+import type { KeyRing } from './key-ring.js';
+import { KeyedQueue } from './room-queue.js';
+
+export type EventOrigin = 'local' | 'remote';
+
+export type PipelineOutcome =
+  | { status: 'persisted'; event: RoomEvent; streamOrdering: number }
+  /** Remote events only: stored, but kept out of the timeline and current state. */
+  | { status: 'soft_failed'; event: RoomEvent; streamOrdering: number }
+  /** Failed the auth checks; remote rejections are stored so they are not fetched again. */
+  | { status: 'rejected'; event: RoomEvent; reason: string }
+  | { status: 'duplicate'; event: RoomEvent; streamOrdering: number }
+  /** Not a valid event at all (format or signatures): dropped, nothing stored. */
+  | { status: 'invalid'; reason: string };
+
+export interface AcceptOptions {
+  origin: EventOrigin;
+  /** The event is the `m.room.create` of a room this server is creating. */
+  newRoom?: { creator: string };
+  txn?: { userId: string; deviceId: string; txnId: string };
+  /** The state before the event when the caller already computed it (the event creator does). */
+  stateBefore?: ResolvedState;
+}
+
+/** A state with, when it is stored as a group already, that group. */
+export interface ResolvedState {
+  map: StateMap;
+  group: number | undefined;
+}
+
+export interface PersistedRoomEvent {
+  event: RoomEvent;
+  streamOrdering: number;
+  version: RoomVersion;
+  origin: EventOrigin;
+  txn?: { userId: string; deviceId: string; txnId: string };
+}
+
+export type PersistedListener = (e: PersistedRoomEvent) => void;
+
+export class EventPipeline {
+  private readonly queue = new KeyedQueue();
+  private readonly listeners: PersistedListener[] = [];
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly keyRing: KeyRing,
+  ) {}
+
+  /** Registers a hook run after commit for each event that entered a room's timeline (notifier, federation sender). */
+  onPersisted(listener: PersistedListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Runs `task` while holding the room's write lock. Tasks that persist must use `acceptLocked` inside it. */
+  exclusive<T>(roomId: string, task: () => Promise<T>): Promise<T> {
+    return this.queue.run(roomId, task);
+  }
+
+  /** Checks and stores an event (taking the room's write lock). */
+  async accept(raw: unknown, version: RoomVersion, opts: AcceptOptions): Promise<PipelineOutcome> {
+    const roomId = roomIdOf(raw);
+    return this.queue.run(roomId, () => this.acceptLocked(raw, version, opts));
+  }
+
+  async acceptLocked(raw: unknown, version: RoomVersion, opts: AcceptOptions): Promise<PipelineOutcome> {
+    const valid = validatePdu(raw, version);
+    if (!valid.ok) return { status: 'invalid', reason: valid.reason };
+    let pdu = valid.value;
+    let event = toRoomEvent(pdu, version);
+
+    const existing = await this.store.getEvent(event.eventId);
+    if (existing && !existing.outlier) return { status: 'duplicate', event: existing.event, streamOrdering: existing.streamOrdering };
+
+    const sigs = await this.checkSignatures(event, version);
+    if (!sigs.ok) return { status: 'invalid', reason: sigs.reason };
+    if (!checkContentHash(pdu)) {
+      if (opts.origin === 'local') return { status: 'invalid', reason: 'content hash mismatch on a local event' };
+      pdu = redactPdu(pdu, version);
+      event = toRoomEvent(pdu, version);
+    }
+
+    const reject = async (reason: string): Promise<PipelineOutcome> => {
+      if (opts.origin === 'remote') await this.store.persistEvent({ event, rejectedReason: reason, outlier: false });
+      return { status: 'rejected', event, reason };
+    };
+
+    // Auth against the event's own auth events.
+    const authMap = await this.store.getEvents(event.authEventIds);
+    const missingAuth = event.authEventIds.filter((id) => !authMap.has(id));
+    if (missingAuth.length > 0) {
+      // A remote event's missing auth events would be fetched from its origin: that arrives with federation.
+      return { status: 'rejected', event, reason: `auth events not known: ${missingAuth.join(', ')}` };
+    }
+    const authEvents = event.authEventIds.map((id) => authMap.get(id)!.event);
+    const listCheck = checkAuthEventsList(version, event, authEvents, (id) => authMap.get(id)?.rejectedReason !== undefined);
+    if (!listCheck.allowed) return reject(listCheck.reason);
+    const byAuthEvents = checkEventAuth(version, event, lookupIn(authEvents));
+    if (!byAuthEvents.allowed) return reject(byAuthEvents.reason);
+
+    // Auth against the state before the event.
+    let before = opts.stateBefore;
+    if (!before) {
+      const computed = await this.stateBeforeFromPrevs(event, version);
+      if (!computed.ok) return { status: 'rejected', event, reason: computed.reason };
+      before = computed.state;
+    }
+    const beforeLookup = await this.stateLookup(before.map, version, event);
+    const byState = checkEventAuth(version, event, beforeLookup);
+    if (!byState.allowed) return reject(byState.reason);
+
+    let softFailed = false;
+    if (opts.origin === 'remote') {
+      const current = await this.store.getCurrentState(event.roomId);
+      softFailed = !checkEventAuth(version, event, await this.stateLookup(current, version, event)).allowed;
+    }
+
+    const after = new Map(before.map);
+    if (event.stateKey !== undefined) after.set(stateKeyOf(event.type, event.stateKey), event.eventId);
+    const newCurrentState = softFailed ? undefined : await this.currentStateAfter(event, after, version);
+    const effectiveRedaction = await this.redactionTakesEffect(event, version, beforeLookup);
+
+    const stateBefore: StateInput = before.group !== undefined ? { group: before.group } : { map: before.map };
+    const persisted = await this.store.persistEvent({
+      event,
+      softFailed,
+      stateBefore,
+      newCurrentState,
+      newRoom: opts.newRoom ? { version: version.id, creator: opts.newRoom.creator } : undefined,
+      txn: opts.txn,
+      effectiveRedaction,
+    });
+    if (softFailed) return { status: 'soft_failed', event, streamOrdering: persisted.streamOrdering };
+
+    const announced: PersistedRoomEvent = {
+      event,
+      streamOrdering: persisted.streamOrdering,
+      version,
+      origin: opts.origin,
+      txn: opts.txn,
+    };
+    for (const l of this.listeners) l(announced);
+    return { status: 'persisted', event, streamOrdering: persisted.streamOrdering };
+  }
+
+  /** The state before an event: the state after its single prev event, or the resolution of several. */
+  async stateBeforeFromPrevs(
+    event: { type: string; prevEventIds: readonly string[] },
+    version: RoomVersion,
+  ): Promise<{ ok: true; state: ResolvedState } | { ok: false; reason: string }> {
+    if (event.prevEventIds.length === 0) {
+      if (event.type === 'm.room.create') return { ok: true, state: { map: new Map(), group: undefined } };
+      return { ok: false, reason: 'event has no prev_events' };
+    }
+    return this.resolveStatesAfter(event.prevEventIds, version);
+  }
+
+  /** Resolves the states after the given events (e.g. the forward extremities). */
+  async resolveStatesAfter(
+    eventIds: readonly string[],
+    version: RoomVersion,
+  ): Promise<{ ok: true; state: ResolvedState } | { ok: false; reason: string }> {
+    const groups: number[] = [];
+    for (const id of eventIds) {
+      const g = await this.store.getEventStateGroups(id);
+      // Backfilling unknown prev events is federation's job; until then they cannot be used.
+      if (!g) return { ok: false, reason: `state after prev event ${id} is not known` };
+      if (!groups.includes(g.after)) groups.push(g.after);
+    }
+    if (groups.length === 1) return { ok: true, state: { map: await this.store.getStateGroup(groups[0]), group: groups[0] } };
+    const maps = await Promise.all(groups.map((g) => this.store.getStateGroup(g)));
+    return { ok: true, state: { map: await this.resolve(maps, version), group: undefined } };
+  }
+
+  private async resolve(maps: StateMap[], version: RoomVersion): Promise<StateMap> {
+    const ids = new Set<string>();
+    for (const m of maps) for (const id of m.values()) ids.add(id);
+    const events = await this.store.getEvents([...ids]);
+    for (const e of await this.store.getAuthChain([...ids])) events.set(e.event.eventId, e);
+    return resolveState(version, maps, (id) => events.get(id)?.event, {
+      isRejected: (id) => events.get(id)?.rejectedReason !== undefined,
+    });
+  }
+
+  private async currentStateAfter(event: RoomEvent, stateAfter: StateMap, version: RoomVersion): Promise<StateMap> {
+    const extremities = await this.store.getForwardExtremities(event.roomId);
+    const others = extremities.filter((id) => !event.prevEventIds.includes(id) && id !== event.eventId);
+    if (others.length === 0) return stateAfter;
+    const maps: StateMap[] = [stateAfter];
+    for (const id of others) {
+      const s = await this.store.getStateAfter(id);
+      if (s) maps.push(s);
+    }
+    return this.resolve(maps, version);
+  }
+
+  /** Loads exactly the state entries the auth rules consult for this event. */
+  private async stateLookup(state: StateMap, version: RoomVersion, event: RoomEvent): Promise<AuthStateLookup> {
+    const keys = authEventKeysFor(version, event);
+    keys.push(['m.room.create', ''], ['m.room.power_levels', ''], ['m.room.join_rules', '']);
+    const ids = keys.map(([t, k]) => state.get(stateKeyOf(t, k))).filter((id): id is string => id !== undefined);
+    const events = await this.store.getEvents(ids);
+    return (type, stateKey) => {
+      const id = state.get(stateKeyOf(type, stateKey));
+      return id === undefined ? undefined : events.get(id)?.event;
+    };
+  }
+
+  private async checkSignatures(event: RoomEvent, version: RoomVersion): Promise<{ ok: true } | { ok: false; reason: string }> {
+    const keys = new Map<string, VerifyKey>();
+    for (const server of requiredSignatures(event.pdu, version)) {
+      const keyIds = Object.keys(event.pdu.signatures?.[server] ?? {});
+      for (const k of await this.keyRing.getVerifyKeys(server, keyIds)) keys.set(`${server}\u0000${k.keyId}`, k);
+    }
+    const r = verifyEventSignatures(event.pdu, version, (server, keyId) => keys.get(`${server}\u0000${keyId}`));
+    return r.ok ? { ok: true } : { ok: false, reason: r.reason };
+  }
+
+  /**
+   * A redaction hides its target only if the target is in the same room and the redacter may
+   * redact it: from v3 on the auth rules no longer check this, so servers check it here.
+   */
+  private async redactionTakesEffect(event: RoomEvent, version: RoomVersion, state: AuthStateLookup): Promise<boolean> {
+    if (event.type !== 'm.room.redaction' || event.redacts === undefined) return false;
+    const target = await this.store.getEvent(event.redacts);
+    if (!target || target.event.roomId !== event.roomId) return false;
+    if (version.redactionAuthBySenderDomain) return true;
+    if (domainOf(target.event.sender) === domainOf(event.sender)) return true;
+    return userPowerLevel(version, event.sender, state) >= namedPowerLevel(version, 'redact', state);
+  }
+}
+
+function lookupIn(events: readonly RoomEvent[]): AuthStateLookup {
+  const m = new Map<string, RoomEvent>();
+  for (const e of events) if (e.stateKey !== undefined) m.set(stateKeyOf(e.type, e.stateKey), e);
+  return (type, stateKey) => m.get(stateKeyOf(type, stateKey));
+}
+
+function roomIdOf(raw: unknown): string {
+  const r = (raw as { room_id?: unknown } | null)?.room_id;
+  return typeof r === 'string' ? r : '';
+}
+

@@ -1,0 +1,149 @@
+import type { RoomEvent, StateMap } from '../core/pdu.js';
+
+/**
+ * Storage of the room event graph: events, their prev/auth edges, state at every event (as
+ * state groups), current state, memberships, forward extremities, transaction IDs and
+ * redactions. Only the event pipeline writes here (`persistEvent`); every read path reads.
+ */
+
+export interface StoredEvent {
+  event: RoomEvent;
+  /** Global position in the order this server persisted events. */
+  streamOrdering: number;
+  /** Set if the event failed a check; rejected events never enter any state. */
+  rejectedReason: string | undefined;
+  /** Outliers are known events with no known state (e.g. auth events fetched over federation). */
+  outlier: boolean;
+  /** Passed the auth checks but failed against current state; kept out of timeline and current state. */
+  softFailed: boolean;
+}
+
+export interface RoomRecord {
+  roomId: string;
+  version: string;
+  creator: string;
+  isPublic: boolean;
+}
+
+export interface MembershipRecord {
+  roomId: string;
+  userId: string;
+  membership: string;
+  eventId: string;
+  streamOrdering: number;
+  forgotten: boolean;
+}
+
+/** A state snapshot the pipeline hands to the store: an existing group, or a full map. */
+export type StateInput =
+  | { group: number }
+  /** `baseGroup` is a group the map is probably close to; the store stores the difference. */
+  | { map: StateMap; baseGroup?: number };
+
+export interface PersistEventInput {
+  event: RoomEvent;
+  rejectedReason?: string;
+  outlier?: boolean;
+  softFailed?: boolean;
+  /** Required unless the event is an outlier or rejected: the state before the event. */
+  stateBefore?: StateInput;
+  /**
+   * The room's current state after this event, when it changes; undefined leaves it as is.
+   * (Soft-failed and rejected events never change it.)
+   */
+  newCurrentState?: StateMap;
+  /** A new room: its row is written in the same transaction as the create event. */
+  newRoom?: { version: string; creator: string };
+  /** Idempotency for client sends. */
+  txn?: { userId: string; deviceId: string; txnId: string };
+  /** The event is a redaction that takes effect on `redacts`. */
+  effectiveRedaction?: boolean;
+}
+
+export interface PersistedEvent {
+  streamOrdering: number;
+  stateGroupBefore: number | undefined;
+  stateGroupAfter: number | undefined;
+}
+
+export type Direction = 'f' | 'b';
+
+/** A position in a room's topological order, for /messages-style paging. */
+export interface TopologicalToken {
+  depth: number;
+  streamOrdering: number;
+}
+
+export interface EventStore {
+  /** One transaction: event row, edges, state group(s), current state, memberships, extremities, txn, redaction. */
+  persistEvent(input: PersistEventInput): Promise<PersistedEvent>;
+
+  getRoom(roomId: string): Promise<RoomRecord | undefined>;
+  getEvent(eventId: string): Promise<StoredEvent | undefined>;
+  getEvents(eventIds: readonly string[]): Promise<Map<string, StoredEvent>>;
+  /** All auth ancestors of the given events (not including the events themselves), as far as stored. */
+  getAuthChain(eventIds: readonly string[]): Promise<StoredEvent[]>;
+
+  /** State group IDs around an event; undefined for outliers, rejected and unknown events. */
+  getEventStateGroups(eventId: string): Promise<{ before: number; after: number } | undefined>;
+  getStateGroup(group: number): Promise<StateMap>;
+  getStateBefore(eventId: string): Promise<StateMap | undefined>;
+  getStateAfter(eventId: string): Promise<StateMap | undefined>;
+
+  getCurrentState(roomId: string): Promise<StateMap>;
+  getCurrentStateEvent(roomId: string, type: string, stateKey: string): Promise<StoredEvent | undefined>;
+  getForwardExtremities(roomId: string): Promise<string[]>;
+
+  getMembership(roomId: string, userId: string): Promise<MembershipRecord | undefined>;
+  /** A user's current memberships (optionally only some kinds), with the stream position of each. */
+  getRoomsForUser(userId: string, memberships?: readonly string[]): Promise<MembershipRecord[]>;
+  /** Current members of a room (optionally only some kinds). */
+  getRoomMembers(roomId: string, memberships?: readonly string[]): Promise<MembershipRecord[]>;
+  /** A user's membership events with stream positions in (fromStream, toStream], oldest first. */
+  getMembershipChanges(userId: string, fromStream: number, toStream: number): Promise<MembershipRecord[]>;
+  forgetRoom(userId: string, roomId: string): Promise<void>;
+
+  getTxnEvent(userId: string, deviceId: string, txnId: string): Promise<string | undefined>;
+  getTxnForEvent(eventId: string): Promise<{ userId: string; deviceId: string; txnId: string } | undefined>;
+  /** The earliest effective redaction of an event, if any. */
+  getRedactionOf(eventId: string): Promise<StoredEvent | undefined>;
+
+  /** Highest stream ordering persisted (0 when empty). */
+  getMaxStreamOrdering(): Promise<number>;
+  /**
+   * Timeline events of a room in stream order within (fromExclusive, toInclusive]; `dir: 'b'`
+   * returns the newest first. Excludes outliers, rejected and soft-failed events.
+   */
+  getRoomEventsByStream(
+    roomId: string,
+    fromExclusive: number,
+    toInclusive: number,
+    limit: number,
+    dir: Direction,
+  ): Promise<StoredEvent[]>;
+  /** Timeline events of a room in topological order strictly after/before `from`. */
+  getRoomEventsByTopology(
+    roomId: string,
+    from: TopologicalToken | undefined,
+    dir: Direction,
+    limit: number,
+  ): Promise<StoredEvent[]>;
+  /** Timeline events of all the given rooms within a stream range, oldest first. */
+  getEventsInRooms(roomIds: readonly string[], fromExclusive: number, toInclusive: number): Promise<StoredEvent[]>;
+}
+
+export interface PublicRoomsPage {
+  roomIds: string[];
+  total: number;
+}
+
+/** Aliases and the published room directory. */
+export interface RoomDirectoryStore {
+  /** False if the alias already exists. */
+  createAlias(alias: string, roomId: string, creator: string): Promise<boolean>;
+  getAlias(alias: string): Promise<{ roomId: string; creator: string } | undefined>;
+  deleteAlias(alias: string): Promise<boolean>;
+  getAliasesForRoom(roomId: string): Promise<string[]>;
+  setRoomPublic(roomId: string, isPublic: boolean): Promise<void>;
+  listPublicRooms(): Promise<string[]>;
+}

@@ -1,0 +1,15 @@
+/**
+ * The ordered list of schema migrations. Append new ones (never edit an applied one); each runs once,
+ * in its own transaction, and is recorded in `schema_version`.
+ */
+import type Database from 'better-sqlite3';
+import { accounts001 } from './001-accounts.js';
+import { rooms002 } from './002-rooms.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database.Database): void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [accounts001, rooms002];

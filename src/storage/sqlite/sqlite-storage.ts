@@ -1,0 +1,39 @@
+/** The SQLite backend: one connection shared by narrow stores (better-sqlite3 is synchronous). */
+import type Database from 'better-sqlite3';
+import type { Storage } from '../storage.js';
+import { SqliteAccountDataStore } from './account-data-store.js';
+import { SqliteAccountStore } from './account-store.js';
+import { openDatabase } from './database.js';
+import { SqliteDeviceStore } from './device-store.js';
+import { SqliteFilterStore } from './filter-store.js';
+import { SqliteUiaStore } from './uia-store.js';
+
+export class SqliteStorage implements Storage {
+  readonly accounts: SqliteAccountStore;
+  readonly devices: SqliteDeviceStore;
+  readonly filters: SqliteFilterStore;
+  readonly accountData: SqliteAccountDataStore;
+  readonly uia: SqliteUiaStore;
+  private closed = false;
+
+  constructor(readonly db: Database.Database) {
+    this.devices = new SqliteDeviceStore(db);
+    this.accounts = new SqliteAccountStore(db, this.devices);
+    this.filters = new SqliteFilterStore(db);
+    this.accountData = new SqliteAccountDataStore(db);
+    this.uia = new SqliteUiaStore(db);
+  }
+
+  /** Opens (creating if needed) and migrates the database at `path` (':memory:' for tests). */
+  static open(path: string): SqliteStorage {
+    return new SqliteStorage(openDatabase(path));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Fold the WAL back into the main file so a clean shutdown leaves a single self-contained file.
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.close();
+  }
+}
