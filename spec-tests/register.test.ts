@@ -46,7 +46,8 @@ describe('registration (open, m.login.dummy)', () => {
     const dev = await api(server, 'GET', `/_matrix/client/v3/devices/${second.body.device_id}`, {
       token: second.body.access_token,
     });
-    if (dev.status === 200) assert.equal(dev.body.display_name, 'Test Phone');
+    assert.equal(dev.status, 200);
+    assert.equal(dev.body.display_name, 'Test Phone');
   });
 
   test('taken and invalid usernames are refused before UIA', async () => {

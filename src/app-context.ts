@@ -9,6 +9,8 @@ import { RateLimiter } from './http/rate-limit.js';
 import type { SigningKey } from './keys/signing-stand-in.js';
 import type { Logger } from './logger.js';
 import { InProcessNotifier, type Notifier } from './notifier.js';
+import { RoomReads } from './room-engine/room-reads.js';
+import { Rooms } from './room-engine/rooms.js';
 import type { Storage } from './storage/storage.js';
 
 export interface AppContext {
@@ -21,6 +23,10 @@ export interface AppContext {
   readonly rateLimiter: RateLimiter<RateLimitAction>;
   readonly hooks: Hooks;
   readonly signingKey: SigningKey;
+  /** Room operations (every event goes through its pipeline). */
+  readonly rooms: Rooms;
+  /** Visibility-checked reads of room events and state. */
+  readonly roomReads: RoomReads;
 }
 
 export interface AppContextParts {
@@ -33,15 +39,28 @@ export interface AppContextParts {
 
 export function createAppContext(parts: AppContextParts): AppContext {
   const clock = parts.clock ?? systemClock;
+  const notifier = new InProcessNotifier();
+  const hooks = new Hooks();
+  const rooms = new Rooms({
+    storage: parts.storage,
+    serverName: parts.config.server_name,
+    signingKey: parts.signingKey,
+    now: () => clock.now(),
+    notifier,
+    logger: parts.logger,
+  });
+  rooms.attachHooks(hooks);
   return {
     config: parts.config,
     serverName: parts.config.server_name,
     logger: parts.logger,
     storage: parts.storage,
     clock,
-    notifier: new InProcessNotifier(),
+    notifier,
     rateLimiter: new RateLimiter(parts.config.rate_limits, clock),
-    hooks: new Hooks(),
+    hooks,
     signingKey: parts.signingKey,
+    rooms,
+    roomReads: new RoomReads(parts.storage.events, () => clock.now()),
   };
 }

@@ -1,5 +1,35 @@
 /** Every client-server API route. Add new endpoints here (one file each under src/client-api/<area>/). */
 import type { Route } from '../http/route.js';
+import {
+  getAccountData,
+  getRoomAccountData,
+  putAccountData,
+  putRoomAccountData,
+} from './account-data/account-data.js';
+import { deleteTag, getTags, putTag } from './account-data/tags.js';
+import { changePassword } from './account/change-password.js';
+import { deactivateAccount } from './account/deactivate.js';
+import { getPublicRooms, postPublicRooms } from './directory/public-rooms.js';
+import { deleteRoomAlias, getRoomAlias, putRoomAlias } from './directory/room-alias.js';
+import { getRoomVisibility, putRoomVisibility } from './directory/room-visibility.js';
+import { getLocalAliases } from './rooms/aliases.js';
+import { banUser } from './rooms/ban.js';
+import { createRoom } from './rooms/create-room.js';
+import { getRoomEvent } from './rooms/event.js';
+import { forgetRoom } from './rooms/forget.js';
+import { inviteUser } from './rooms/invite.js';
+import { joinRoomById, joinRoomByIdOrAlias } from './rooms/join.js';
+import { getJoinedMembers } from './rooms/joined-members.js';
+import { getJoinedRooms } from './rooms/joined-rooms.js';
+import { kickUser } from './rooms/kick.js';
+import { knockRoom } from './rooms/knock.js';
+import { leaveRoom } from './rooms/leave.js';
+import { getMembers } from './rooms/members.js';
+import { redactEvent } from './rooms/redact.js';
+import { sendMessage } from './rooms/send.js';
+import { getRoomState } from './rooms/state.js';
+import { getStateEvent, getStateEventEmptyKey, putStateEvent, putStateEventEmptyKey } from './rooms/state-event.js';
+import { unbanUser } from './rooms/unban.js';
 import { register } from './account/register.js';
 import { registerAvailable } from './account/register-available.js';
 import { registrationTokenValidity } from './account/registration-token-validity.js';
@@ -7,9 +37,50 @@ import { whoami } from './account/whoami.js';
 import { getLoginFlows, login } from './auth/login.js';
 import { logout, logoutAll } from './auth/logout.js';
 import { refresh } from './auth/refresh.js';
+import { deleteDevice, deleteDevices } from './devices/delete-devices.js';
+import { getDevice } from './devices/get-device.js';
+import { listDevices } from './devices/list-devices.js';
+import { updateDevice } from './devices/update-device.js';
+import { createFilter } from './filters/create-filter.js';
+import { getFilter } from './filters/get-filter.js';
+import { getProfile, getProfileField } from './profile/get-profile.js';
+import { deleteProfileField, setProfileField } from './profile/set-profile-field.js';
 import { capabilities } from './server/capabilities.js';
 import { versions } from './server/versions.js';
 import { wellKnownClient } from './server/well-known.js';
+
+/** Room endpoints (src/client-api/rooms, src/client-api/directory). */
+const roomRoutes: readonly Route[] = [
+  createRoom,
+  joinRoomById,
+  joinRoomByIdOrAlias,
+  knockRoom,
+  inviteUser,
+  leaveRoom,
+  forgetRoom,
+  kickUser,
+  banUser,
+  unbanUser,
+  sendMessage,
+  redactEvent,
+  getRoomEvent,
+  getRoomState,
+  getStateEvent,
+  getStateEventEmptyKey,
+  putStateEvent,
+  putStateEventEmptyKey,
+  getMembers,
+  getJoinedMembers,
+  getJoinedRooms,
+  getLocalAliases,
+  putRoomAlias,
+  getRoomAlias,
+  deleteRoomAlias,
+  getRoomVisibility,
+  putRoomVisibility,
+  getPublicRooms,
+  postPublicRooms,
+];
 
 export const clientApiRoutes: readonly Route[] = [
   // server
@@ -26,4 +97,29 @@ export const clientApiRoutes: readonly Route[] = [
   logoutAll,
   refresh,
   whoami,
+  // account management
+  changePassword,
+  deactivateAccount,
+  listDevices,
+  getDevice,
+  updateDevice,
+  deleteDevice,
+  deleteDevices,
+  // profile
+  getProfile,
+  getProfileField,
+  setProfileField,
+  deleteProfileField,
+  // filters, account data, tags
+  createFilter,
+  getFilter,
+  putAccountData,
+  getAccountData,
+  putRoomAccountData,
+  getRoomAccountData,
+  getTags,
+  putTag,
+  deleteTag,
+  // rooms
+  ...roomRoutes,
 ];

@@ -121,9 +121,18 @@ export class EventPipeline {
       return { status: 'rejected', event, reason: `auth events not known: ${missingAuth.join(', ')}` };
     }
     const authEvents = event.authEventIds.map((id) => authMap.get(id)!.event);
+    // From v12 the room ID names the create event, which is then never cited but still consulted.
+    const implied: RoomEvent[] = [];
+    if (version.roomIdFromCreateEvent && event.type !== 'm.room.create') {
+      const createId = `$${event.roomId.slice(1)}`;
+      const create = authMap.get(createId) ?? (await this.store.getEvent(createId));
+      if (!create) return { status: 'rejected', event, reason: `create event ${createId} not known` };
+      authMap.set(createId, create);
+      implied.push(create.event);
+    }
     const listCheck = checkAuthEventsList(version, event, authEvents, (id) => authMap.get(id)?.rejectedReason !== undefined);
     if (!listCheck.allowed) return reject(listCheck.reason);
-    const byAuthEvents = checkEventAuth(version, event, lookupIn(authEvents));
+    const byAuthEvents = checkEventAuth(version, event, lookupIn([...implied, ...authEvents]));
     if (!byAuthEvents.allowed) return reject(byAuthEvents.reason);
 
     // Auth against the state before the event.
@@ -200,14 +209,17 @@ export class EventPipeline {
     return { ok: true, state: { map: await this.resolve(maps, version), group: undefined } };
   }
 
-  private async resolve(maps: StateMap[], version: RoomVersion): Promise<StateMap> {
+  /** `pending` is the event being accepted: part of a state set but not stored yet. */
+  private async resolve(maps: StateMap[], version: RoomVersion, pending?: RoomEvent): Promise<StateMap> {
     const ids = new Set<string>();
     for (const m of maps) for (const id of m.values()) ids.add(id);
     const events = await this.store.getEvents([...ids]);
-    for (const e of await this.store.getAuthChain([...ids])) events.set(e.event.eventId, e);
-    return resolveState(version, maps, (id) => events.get(id)?.event, {
-      isRejected: (id) => events.get(id)?.rejectedReason !== undefined,
-    });
+    const lookup = new Map<string, RoomEvent>();
+    for (const e of await this.store.getAuthChain([...ids, ...(pending?.authEventIds ?? [])])) lookup.set(e.event.eventId, e.event);
+    for (const [id, e] of events) lookup.set(id, e.event);
+    if (pending) lookup.set(pending.eventId, pending);
+    const rejected = (id: string) => events.get(id)?.rejectedReason !== undefined;
+    return resolveState(version, maps, (id) => lookup.get(id), { isRejected: rejected });
   }
 
   private async currentStateAfter(event: RoomEvent, stateAfter: StateMap, version: RoomVersion): Promise<StateMap> {
@@ -219,7 +231,7 @@ export class EventPipeline {
       const s = await this.store.getStateAfter(id);
       if (s) maps.push(s);
     }
-    return this.resolve(maps, version);
+    return this.resolve(maps, version, event);
   }
 
   /** Loads exactly the state entries the auth rules consult for this event. */

@@ -5,6 +5,7 @@
  * method, which the implementation runs as one transaction.
  */
 import type { JsonObject, JsonValue } from '../core/json.js';
+import type { EventStore, RoomDirectoryStore } from './event-store.js';
 
 export interface UserRecord {
   userId: string;
@@ -157,6 +158,8 @@ export interface Storage {
   readonly filters: FilterStore;
   readonly accountData: AccountDataStore;
   readonly uia: UiaSessionStore;
+  readonly events: EventStore;
+  readonly roomDirectory: RoomDirectoryStore;
   /** Flushes and closes; no method may be called afterwards. */
   close(): Promise<void>;
 }

@@ -5,7 +5,9 @@ import { SqliteAccountDataStore } from './account-data-store.js';
 import { SqliteAccountStore } from './account-store.js';
 import { openDatabase } from './database.js';
 import { SqliteDeviceStore } from './device-store.js';
+import { SqliteEventStore } from './event-store.js';
 import { SqliteFilterStore } from './filter-store.js';
+import { SqliteRoomDirectoryStore } from './room-directory-store.js';
 import { SqliteUiaStore } from './uia-store.js';
 
 export class SqliteStorage implements Storage {
@@ -14,6 +16,8 @@ export class SqliteStorage implements Storage {
   readonly filters: SqliteFilterStore;
   readonly accountData: SqliteAccountDataStore;
   readonly uia: SqliteUiaStore;
+  readonly events: SqliteEventStore;
+  readonly roomDirectory: SqliteRoomDirectoryStore;
   private closed = false;
 
   constructor(readonly db: Database.Database) {
@@ -22,6 +26,8 @@ export class SqliteStorage implements Storage {
     this.filters = new SqliteFilterStore(db);
     this.accountData = new SqliteAccountDataStore(db);
     this.uia = new SqliteUiaStore(db);
+    this.events = new SqliteEventStore(db);
+    this.roomDirectory = new SqliteRoomDirectoryStore(db);
   }
 
   /** Opens (creating if needed) and migrates the database at `path` (':memory:' for tests). */

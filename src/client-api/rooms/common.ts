@@ -1,0 +1,29 @@
+/** Request pieces the room endpoints share. */
+import { z } from 'zod';
+import type { JsonObject } from '../../core/json.js';
+import type { Requester } from '../../http/route.js';
+import type { Txn } from '../../room-engine/event-creator.js';
+
+export const userIdString = z.string().regex(/^@[^:]+:.+$/, 'expected a user ID');
+
+/** Body of invite, kick, ban and unban. */
+export const targetBody = z.object({ user_id: userIdString, reason: z.string().optional() });
+
+/** Body of leave, forget, join and knock: only an optional reason (other keys are ignored). */
+export const reasonBody = z.object({ reason: z.string().optional() }).loose();
+
+/** Repeated `via` / `server_name` query parameters arrive as a string or a list. */
+export const serverList = z.union([z.string(), z.array(z.string())]).optional();
+
+export function serversOf(...lists: Array<string | string[] | undefined>): string[] {
+  return lists.flatMap((l) => (l === undefined ? [] : Array.isArray(l) ? l : [l]));
+}
+
+export function txnOf(requester: Requester, txnId: string): Txn {
+  return { userId: requester.userId, deviceId: requester.deviceId, txnId };
+}
+
+/** For arrays: the route layer types bodies as objects, JSON serialisation does not care. */
+export function jsonArray(items: unknown[]): JsonObject {
+  return items as unknown as JsonObject;
+}

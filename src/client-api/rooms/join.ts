@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { defineRoute } from '../../http/route.js';
+import { reasonBody, serverList, serversOf } from './common.js';
+
+export const joinRoomById = defineRoute({
+  method: 'POST',
+  path: '/_matrix/client/v3/rooms/{roomId}/join',
+  auth: 'required',
+  body: reasonBody,
+  handler: async ({ app, requester, params, body }) => {
+    const roomId = await app.rooms.join(requester.userId, params.roomId, body.reason);
+    return { body: { room_id: roomId } };
+  },
+});
+
+export const joinRoomByIdOrAlias = defineRoute({
+  method: 'POST',
+  path: '/_matrix/client/v3/join/{roomIdOrAlias}',
+  auth: 'required',
+  body: reasonBody,
+  query: z.object({ via: serverList, server_name: serverList }).loose(),
+  handler: async ({ app, requester, params, body, query }) => {
+    const via = serversOf(query.via, query.server_name);
+    const roomId = await app.rooms.join(requester.userId, params.roomIdOrAlias, body.reason, via);
+    return { body: { room_id: roomId } };
+  },
+});

@@ -1,0 +1,13 @@
+import { defineRoute } from '../../http/route.js';
+import { targetBody } from './common.js';
+
+export const unbanUser = defineRoute({
+  method: 'POST',
+  path: '/_matrix/client/v3/rooms/{roomId}/unban',
+  auth: 'required',
+  body: targetBody,
+  handler: async ({ app, requester, params, body }) => {
+    await app.rooms.membership('unban', requester.userId, params.roomId, body.user_id, body.reason);
+    return { body: {} };
+  },
+});
