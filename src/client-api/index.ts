@@ -15,6 +15,7 @@ import { getRoomVisibility, putRoomVisibility } from './directory/room-visibilit
 import { getLocalAliases } from './rooms/aliases.js';
 import { banUser } from './rooms/ban.js';
 import { createRoom } from './rooms/create-room.js';
+import { getEventContext } from './rooms/context.js';
 import { getRoomEvent } from './rooms/event.js';
 import { forgetRoom } from './rooms/forget.js';
 import { inviteUser } from './rooms/invite.js';
@@ -25,9 +26,11 @@ import { kickUser } from './rooms/kick.js';
 import { knockRoom } from './rooms/knock.js';
 import { leaveRoom } from './rooms/leave.js';
 import { getMembers } from './rooms/members.js';
+import { getMessages } from './rooms/messages.js';
 import { redactEvent } from './rooms/redact.js';
 import { sendMessage } from './rooms/send.js';
 import { getRoomState } from './rooms/state.js';
+import { timestampToEvent } from './rooms/timestamp-to-event.js';
 import { getStateEvent, getStateEventEmptyKey, putStateEvent, putStateEventEmptyKey } from './rooms/state-event.js';
 import { unbanUser } from './rooms/unban.js';
 import { register } from './account/register.js';
@@ -48,6 +51,7 @@ import { deleteProfileField, setProfileField } from './profile/set-profile-field
 import { capabilities } from './server/capabilities.js';
 import { versions } from './server/versions.js';
 import { wellKnownClient } from './server/well-known.js';
+import { sync } from './sync/sync.js';
 
 /** Room endpoints (src/client-api/rooms, src/client-api/directory). */
 const roomRoutes: readonly Route[] = [
@@ -81,6 +85,9 @@ const roomRoutes: readonly Route[] = [
   getPublicRooms,
   postPublicRooms,
 ];
+
+/** Sync and history reads (src/client-api/sync, rooms/messages, rooms/context, rooms/timestamp-to-event). */
+const syncRoutes: readonly Route[] = [sync, getMessages, getEventContext, timestampToEvent];
 
 export const clientApiRoutes: readonly Route[] = [
   // server
@@ -122,4 +129,6 @@ export const clientApiRoutes: readonly Route[] = [
   deleteTag,
   // rooms
   ...roomRoutes,
+  // sync and history
+  ...syncRoutes,
 ];
