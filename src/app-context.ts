@@ -6,7 +6,7 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config, RateLimitAction } from './config/config.js';
 import { Hooks } from './hooks.js';
 import { RateLimiter } from './http/rate-limit.js';
-import type { SigningKey } from './keys/signing-stand-in.js';
+import type { SigningKey } from './core/signing.js';
 import type { Logger } from './logger.js';
 import { InProcessNotifier, type Notifier } from './notifier.js';
 import { RoomReads } from './room-engine/room-reads.js';

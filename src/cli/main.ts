@@ -25,7 +25,7 @@ async function main(argv: string[]): Promise<number> {
     },
     strict: true,
   });
-  const configPath = values.config ?? process.env.COMET_CONFIG ?? './comet.yaml';
+  const configPath = values.config || process.env.COMET_CONFIG || './comet.yaml';
   switch (command) {
     case 'start':
       return startCommand(configPath);

@@ -16,6 +16,8 @@
  * - Only plain objects (prototype Object.prototype or null) and arrays are accepted; undefined
  *   values (including as object members), functions, symbols, bigints, Dates, Maps, Buffers …
  *   are rejected rather than silently dropped or converted the way JSON.stringify would.
+ * - Keys are sorted with the default (UTF-16) sort and their quoted forms memoised; objects with
+ *   a key containing a unit >= U+D800 take a slower path that sorts by code point.
  * - Nesting deeper than MAX_DEPTH is rejected so hostile input (or a cycle) gives a
  *   CanonicalJsonError rather than a stack overflow.
  */
@@ -36,7 +38,8 @@ export function canonicalJson(value: unknown): string {
   const out = encode(value, 0);
   // JSON.stringify writes a lone surrogate as \udXXX. Such an escape can only reach the output
   // that way, so a cheap substring scan covers every string and key at once; the precise check
-  // (the backslash must not itself be escaped) runs only on the rare hit.
+  // (the backslash must not itself be escaped) runs only on the rare hit. The scan flattens the
+  // concatenated string, work that the UTF-8 encoding in canonicalJsonBytes needs anyway.
   if (out.includes('\\ud') && LONE_SURROGATE_ESCAPE.test(out)) {
     throw new CanonicalJsonError('string contains a lone surrogate (not representable in UTF-8)');
   }
@@ -50,6 +53,7 @@ export function canonicalJsonBytes(value: unknown): Buffer {
 /** `\udXXX` preceded by an even number of backslashes (i.e. a real escape, not an escaped `\`). */
 const LONE_SURROGATE_ESCAPE = /(?<!\\)(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/;
 
+// One function for all value kinds: splitting arrays and objects into helpers measured slower.
 function encode(v: unknown, depth: number): string {
   switch (typeof v) {
     case 'string':
@@ -60,56 +64,78 @@ function encode(v: unknown, depth: number): string {
       throw new CanonicalJsonError(`number not allowed in canonical JSON: ${v}`);
     case 'boolean':
       return v ? 'true' : 'false';
-    case 'object':
+    case 'object': {
       if (v === null) return 'null';
       if (depth >= MAX_DEPTH) throw new CanonicalJsonError('JSON nested too deeply');
-      if (Array.isArray(v)) return encodeArray(v, depth + 1);
-      return encodeObject(v as Record<string, unknown>, depth + 1);
+      const d = depth + 1;
+      if (Array.isArray(v)) {
+        const n = v.length;
+        if (n === 0) return '[]';
+        let s = '[' + encode(v[0], d);
+        for (let i = 1; i < n; i++) s += ',' + encode(v[i], d);
+        return s + ']';
+      }
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== objectProto && proto !== null) {
+        throw new CanonicalJsonError(`non-plain object (${proto?.constructor?.name ?? 'unknown'}) not allowed in canonical JSON`);
+      }
+      const o = v as Record<string, unknown>;
+      const keys = Object.keys(o);
+      const n = keys.length;
+      if (n === 0) return '{}';
+      if (n > 1) keys.sort();
+      let s = '{';
+      for (let i = 0; i < n; i++) {
+        const k = keys[i];
+        const qk = quoteKey(k);
+        // The UTF-16 sort above is only right when no key has a unit >= U+D800: start over properly.
+        if (qk === undefined) return encodeObjectByCodePoint(o, keys, d);
+        const val = o[k];
+        if (val === undefined) throw undefinedMember(k);
+        s += (i === 0 ? '' : ',') + qk + ':' + encode(val, d);
+      }
+      return s + '}';
+    }
     default:
       throw new CanonicalJsonError(`value of type ${typeof v} not allowed in canonical JSON`);
   }
 }
 
-function encodeArray(a: readonly unknown[], depth: number): string {
-  const n = a.length;
-  if (n === 0) return '[]';
-  let s = '[' + encode(a[0], depth);
-  for (let i = 1; i < n; i++) s += ',' + encode(a[i], depth);
-  return s + ']';
-}
-
-function encodeObject(o: Record<string, unknown>, depth: number): string {
-  const proto = Object.getPrototypeOf(o);
-  if (proto !== objectProto && proto !== null) {
-    throw new CanonicalJsonError(`non-plain object (${proto?.constructor?.name ?? 'unknown'}) not allowed in canonical JSON`);
-  }
-  const keys = Object.keys(o);
-  const n = keys.length;
-  if (n === 0) return '{}';
-  if (n > 1) sortKeys(keys);
+function encodeObjectByCodePoint(o: Record<string, unknown>, keys: string[], depth: number): string {
+  keys.sort(compareCodePoints);
   let s = '{';
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
     const val = o[k];
-    if (val === undefined) throw new CanonicalJsonError(`member ${JSON.stringify(k)} is undefined`);
+    if (val === undefined) throw undefinedMember(k);
     s += (i === 0 ? '' : ',') + JSON.stringify(k) + ':' + encode(val, depth);
   }
   return s + '}';
 }
 
+function undefinedMember(k: string): CanonicalJsonError {
+  return new CanonicalJsonError(`member ${JSON.stringify(k)} is undefined`);
+}
+
 /**
- * Sorts by Unicode code point. The default sort compares UTF-16 code units, which agrees with
- * code-point order except that surrogates (U+D800–U+DFFF, i.e. astral characters) must sort
- * after U+E000–U+FFFF; only keys containing such units need the slower comparator.
+ * Quoted keys, memoised: the same few hundred member names recur in every event, and quoting
+ * plus checking them was the largest cost in profiling. Holds only keys without units >= U+D800
+ * (those sort the same in UTF-16 and code-point order); cleared when full so hostile key sets
+ * cannot grow it without bound.
  */
-function sortKeys(keys: string[]): void {
-  for (let i = 0; i < keys.length; i++) {
-    if (HIGH_UNIT.test(keys[i])) {
-      keys.sort(compareCodePoints);
-      return;
-    }
+const QUOTED_LIMIT = 4096;
+const quotedKeys = new Map<string, string>();
+
+/** The JSON-quoted key, or undefined if the key contains a unit >= U+D800. */
+function quoteKey(k: string): string | undefined {
+  let q = quotedKeys.get(k);
+  if (q === undefined) {
+    if (HIGH_UNIT.test(k)) return undefined;
+    q = JSON.stringify(k);
+    if (quotedKeys.size >= QUOTED_LIMIT) quotedKeys.clear();
+    quotedKeys.set(k, q);
   }
-  keys.sort();
+  return q;
 }
 
 /** Maps a code unit so that plain numeric order equals code-point order of the strings. */

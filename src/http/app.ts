@@ -3,7 +3,7 @@
  * 404/405, and the per-route pipeline (see route.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { Router } from '@koa/router';
+import { Router, type RouterContext } from '@koa/router';
 import Koa from 'koa';
 import type { AppContext } from '../app-context.js';
 import { authenticate } from './auth.js';
@@ -17,13 +17,15 @@ const CORS_HEADERS = {
   'Access-Control-Allow-Headers': 'X-Requested-With, Content-Type, Authorization',
 };
 
-interface State {
+/** Per-request state the pipeline keeps on the Koa context. */
+export interface RequestState {
   reqId: string;
   userId?: string;
 }
+type State = RequestState;
 
 export interface HttpApp {
-  koa: Koa;
+  koa: Koa<State>;
   /** Set during shutdown: responses then ask clients to close their connection. */
   draining: boolean;
 }
@@ -39,7 +41,7 @@ let reqCounter = 0;
 export function createHttpApp(app: AppContext, routes: readonly Route[]): HttpApp {
   const koa = new Koa<State>();
   koa.silent = true;
-  const http: HttpApp = { koa: koa as unknown as Koa, draining: false };
+  const http: HttpApp = { koa, draining: false };
   const router = new Router<State>();
 
   koa.use(async (ctx, next) => {
@@ -107,20 +109,19 @@ export function createHttpApp(app: AppContext, routes: readonly Route[]): HttpAp
   return http;
 }
 
-async function runPipeline(app: AppContext, route: Route, ctx: Koa.ParameterizedContext<State>): Promise<void> {
+async function runPipeline(app: AppContext, route: Route, ctx: RouterContext<State>): Promise<void> {
   const ip = ctx.ip;
   if (route.rateLimit && route.auth === 'none') checkRate(app, route, ip);
-  const requester: Requester | undefined = await authenticate(app, ctx as unknown as Koa.Context, route.auth);
+  const requester: Requester | undefined = await authenticate(app, ctx, route.auth);
   if (requester) ctx.state.userId = requester.userId;
   if (route.rateLimit && route.auth !== 'none') checkRate(app, route, requester?.userId ?? ip);
 
   const rawBody = route.readsBody
-    ? await readJsonObjectBody(ctx as unknown as Koa.Context, app.config.max_request_body_bytes)
+    ? await readJsonObjectBody(ctx, app.config.max_request_body_bytes)
     : undefined;
-  const params = (ctx as unknown as { params: Record<string, string> }).params ?? {};
   const res = await route.handle({
     app,
-    params,
+    params: ctx.params ?? {},
     rawBody,
     rawQuery: { ...ctx.query },
     requester,

@@ -1,5 +1,4 @@
 /** Access-token authentication for client API requests. */
-import type Koa from 'koa';
 import { hashToken } from '../accounts/tokens.js';
 import type { AppContext } from '../app-context.js';
 import { missingToken, unknownToken } from './errors.js';
@@ -8,8 +7,15 @@ import type { AuthMode, Requester } from './route.js';
 /** How stale a device's last-seen time may get before a request refreshes it (avoids a write per request). */
 const LAST_SEEN_GRANULARITY_MS = 60_000;
 
+/** The parts of a Koa context authentication reads. */
+export interface AuthRequest {
+  get(header: string): string;
+  readonly query: Record<string, string | string[] | undefined>;
+  readonly ip: string;
+}
+
 /** The token from `Authorization: Bearer …`, else from the `access_token` query parameter. */
-export function extractAccessToken(ctx: Koa.Context): string | undefined {
+export function extractAccessToken(ctx: AuthRequest): string | undefined {
   const header = ctx.get('authorization');
   if (header) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -19,7 +25,7 @@ export function extractAccessToken(ctx: Koa.Context): string | undefined {
   return typeof q === 'string' && q !== '' ? q : undefined;
 }
 
-export async function authenticate(app: AppContext, ctx: Koa.Context, mode: AuthMode): Promise<Requester | undefined> {
+export async function authenticate(app: AppContext, ctx: AuthRequest, mode: AuthMode): Promise<Requester | undefined> {
   if (mode === 'none') return undefined;
   const token = extractAccessToken(ctx);
   if (token === undefined) {

@@ -1,10 +1,17 @@
 /** Reads and parses a JSON request body within a size limit. */
-import type Koa from 'koa';
+import type { IncomingMessage } from 'node:http';
 import { badJson, notJson, tooLarge } from './errors.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export async function readRawBody(ctx: Koa.Context, limit: number): Promise<Buffer> {
+/** The parts of a Koa context body reading uses. */
+export interface BodyRequest {
+  get(header: string): string;
+  set(header: string, value: string): void;
+  readonly req: IncomingMessage;
+}
+
+export async function readRawBody(ctx: BodyRequest, limit: number): Promise<Buffer> {
   const declared = Number(ctx.get('content-length') || Number.NaN);
   if (declared > limit) {
     ctx.set('Connection', 'close');
@@ -25,7 +32,7 @@ export async function readRawBody(ctx: Koa.Context, limit: number): Promise<Buff
 }
 
 /** An empty body counts as `{}` (several clients send none on POSTs that take no parameters). */
-export async function readJsonObjectBody(ctx: Koa.Context, limit: number): Promise<Record<string, unknown>> {
+export async function readJsonObjectBody(ctx: BodyRequest, limit: number): Promise<Record<string, unknown>> {
   const raw = await readRawBody(ctx, limit);
   if (raw.length === 0) return {};
   let value: unknown;

@@ -1,7 +1,7 @@
 /** Loads the server's signing key from disk, generating and saving one on first start. */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { formatSigningKeyFile, generateSigningKey, parseSigningKeyFile, type SigningKey } from './signing-stand-in.js';
+import { formatSigningKeyFile, generateSigningKey, parseSigningKeyFile, type SigningKey } from '../core/signing.js';
 
 export function loadOrCreateSigningKey(path: string): { key: SigningKey; created: boolean } {
   if (existsSync(path)) {

@@ -152,9 +152,7 @@ export class EventPipeline {
       softFailed = !checkEventAuth(version, event, await this.stateLookup(current, version, event)).allowed;
     }
 
-    const after = new Map(before.map);
-    if (event.stateKey !== undefined) after.set(stateKeyOf(event.type, event.stateKey), event.eventId);
-    const newCurrentState = softFailed ? undefined : await this.currentStateAfter(event, after, version);
+    const currentChange = softFailed ? undefined : await this.currentStateChange(event, before.map, version);
     const effectiveRedaction = await this.redactionTakesEffect(event, version, beforeLookup);
 
     const stateBefore: StateInput = before.group !== undefined ? { group: before.group } : { map: before.map };
@@ -162,7 +160,8 @@ export class EventPipeline {
       event,
       softFailed,
       stateBefore,
-      newCurrentState,
+      newCurrentState: currentChange?.full,
+      currentStateDelta: currentChange?.delta,
       newRoom: opts.newRoom ? { version: version.id, creator: opts.newRoom.creator } : undefined,
       txn: opts.txn,
       effectiveRedaction,
@@ -222,16 +221,32 @@ export class EventPipeline {
     return resolveState(version, maps, (id) => lookup.get(id), { isRejected: rejected });
   }
 
-  private async currentStateAfter(event: RoomEvent, stateAfter: StateMap, version: RoomVersion): Promise<StateMap> {
+  /**
+   * How the room's current state changes. In the common case the event's prev events are exactly
+   * the forward extremities, so the current state was the state before the event and only the
+   * event itself changes it; otherwise the states at all remaining extremities are resolved.
+   */
+  private async currentStateChange(
+    event: RoomEvent,
+    before: StateMap,
+    version: RoomVersion,
+  ): Promise<{ full?: StateMap; delta?: ReadonlyMap<string, string> } | undefined> {
+    const key = event.stateKey === undefined ? undefined : stateKeyOf(event.type, event.stateKey);
     const extremities = await this.store.getForwardExtremities(event.roomId);
-    const others = extremities.filter((id) => !event.prevEventIds.includes(id) && id !== event.eventId);
-    if (others.length === 0) return stateAfter;
-    const maps: StateMap[] = [stateAfter];
+    const prevs = new Set(event.prevEventIds);
+    if (extremities.length === prevs.size && extremities.every((id) => prevs.has(id))) {
+      return key === undefined ? undefined : { delta: new Map([[key, event.eventId]]) };
+    }
+    const after = new Map(before);
+    if (key !== undefined) after.set(key, event.eventId);
+    const others = extremities.filter((id) => !prevs.has(id) && id !== event.eventId);
+    if (others.length === 0) return { full: after };
+    const maps: StateMap[] = [after];
     for (const id of others) {
       const s = await this.store.getStateAfter(id);
       if (s) maps.push(s);
     }
-    return this.resolve(maps, version, event);
+    return { full: await this.resolve(maps, version, event) };
   }
 
   /** Loads exactly the state entries the auth rules consult for this event. */

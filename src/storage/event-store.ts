@@ -1,4 +1,4 @@
-import type { RoomEvent, StateMap } from '../core/pdu.js';
+import type { RoomEvent, StateKey, StateMap } from '../core/pdu.js';
 
 /**
  * Storage of the room event graph: events, their prev/auth edges, state at every event (as
@@ -52,6 +52,8 @@ export interface PersistEventInput {
    * (Soft-failed and rejected events never change it.)
    */
   newCurrentState?: StateMap;
+  /** Instead of `newCurrentState`: entries to set on top of the stored current state (the cheap common case). */
+  currentStateDelta?: ReadonlyMap<StateKey, string>;
   /** A new room: its row is written in the same transaction as the create event. */
   newRoom?: { version: string; creator: string };
   /** Idempotency for client sends. */

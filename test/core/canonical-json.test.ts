@@ -89,6 +89,21 @@ test('keys sort by Unicode code point, not UTF-16 code unit', () => {
   assert.equal(compareCodePoints('x', 'x'), 0);
 });
 
+test('many distinct keys (beyond the quoted-key memo size) still encode correctly', () => {
+  const o: Record<string, number> = {};
+  const names: string[] = [];
+  for (let i = 0; i < 6000; i++) {
+    const k = `@user${i}:example.org${i % 3 === 0 ? '\u{1F600}' : i % 3 === 1 ? '\uFB01' : '"\n'}`;
+    o[k] = i;
+    names.push(k);
+  }
+  names.sort(compareCodePoints);
+  assert.equal(canonicalJson(o), '{' + names.map((k) => `${JSON.stringify(k)}:${o[k]}`).join(',') + '}');
+  const plain = Object.fromEntries(names.slice(0, 5000).map((k, i) => [k.replace(/[^\x20-\x7e]/g, ''), i]));
+  const keys = Object.keys(plain).sort();
+  assert.equal(canonicalJson(plain), '{' + keys.map((k) => `${JSON.stringify(k)}:${plain[k]}`).join(',') + '}');
+});
+
 test('code-point comparator agrees with sorting by code point arrays', () => {
   const samples = ['', 'a', 'ab', '\uE000', '\uFFFF', '\u{10000}', '\u{1F600}', '\u{10FFFF}', 'a\u{1F600}', 'a\uFFFF', '\uD7FF', 'Z'];
   const byCodePoints = [...samples].sort((x, y) => {

@@ -203,3 +203,52 @@ test('state groups are stored as deltas and cut into snapshots', async () => {
   const fresh = new SqliteEventStore(e.db);
   assert.deepEqual(new Map([...((await fresh.getStateAfter(tip)) ?? [])].sort()), new Map([...current].sort()));
 });
+
+test('remote events: failing auth is stored as rejected; passing the prev state but not the current state soft-fails', async () => {
+  const e = makeEngine();
+  const version = getRoomVersion('12')!;
+  const roomId = await e.createRoom(ALICE, { preset: 'public_chat' });
+  const BOB = '@bob:hs';
+  const joined = await e.creator.send(roomId, { type: 'm.room.member', stateKey: BOB, sender: BOB, content: { membership: 'join' } });
+  assert.ok(joined.ok);
+  const stateAtJoin = (await e.store.getStateAfter(joined.event.eventId))!;
+  const pl = stateAtJoin.get(stateKeyOf('m.room.power_levels', ''))!;
+  const message = (sender: string, memberEvent: string, body: string) =>
+    buildEvent(
+      {
+        type: 'm.room.message',
+        sender,
+        content: { body },
+        roomId,
+        prevEvents: [joined.event.eventId],
+        authEvents: [pl, memberEvent],
+        depth: joined.event.depth + 1,
+        originServerTs: 9,
+      },
+      version,
+      'hs',
+      e.key,
+    ).pdu;
+
+  // Carol never joined: her message cites Bob's membership, which the auth events list refuses.
+  const carol = await e.pipeline.accept(message('@carol:hs', joined.event.eventId, 'x'), version, { origin: 'remote' });
+  assert.equal(carol.status, 'rejected');
+  if (carol.status === 'rejected') {
+    const stored = await e.store.getEvent(carol.event.eventId);
+    assert.ok(stored?.rejectedReason);
+  }
+
+  // Bob is banned afterwards; a message of his built on the older state soft-fails.
+  const ban = await e.creator.send(roomId, { type: 'm.room.member', stateKey: BOB, sender: ALICE, content: { membership: 'ban' } });
+  assert.ok(ban.ok);
+  const late = await e.pipeline.accept(message(BOB, joined.event.eventId, 'late'), version, { origin: 'remote' });
+  assert.equal(late.status, 'soft_failed');
+  assert.deepEqual(await e.store.getForwardExtremities(roomId), [ban.event.eventId]);
+  const timeline = await e.store.getRoomEventsByStream(roomId, 0, await e.store.getMaxStreamOrdering(), 100, 'f');
+  assert.equal(timeline.some((s) => s.event.content.body === 'late'), false);
+
+  // Local events that fail auth are refused and not stored at all.
+  const refused = await e.creator.send(roomId, { type: 'm.room.message', sender: BOB, content: { body: 'banned' } });
+  assert.equal(refused.ok, false);
+  if (!refused.ok) assert.equal(refused.errcode, 'M_FORBIDDEN');
+});

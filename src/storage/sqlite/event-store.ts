@@ -173,7 +173,8 @@ export class SqliteEventStore implements EventStore {
       if (!child) {
         this.prep('INSERT OR IGNORE INTO forward_extremities (room_id, event_id) VALUES (?, ?)').run(ev.roomId, ev.eventId);
       }
-      if (input.newCurrentState) this.replaceCurrentState(ev, stream, input.newCurrentState);
+      if (input.newCurrentState) this.replaceCurrentState(ev, stream, input.newCurrentState, false);
+      else if (input.currentStateDelta) this.replaceCurrentState(ev, stream, input.currentStateDelta, true);
     }
 
     if (input.txn) {
@@ -195,9 +196,12 @@ export class SqliteEventStore implements EventStore {
     return { streamOrdering: stream, stateGroupBefore: before, stateGroupAfter: after };
   }
 
-  /** Writes the difference between the stored current state and `next`, keeping memberships in step. */
-  private replaceCurrentState(ev: RoomEvent, stream: number, next: StateMap): void {
-    const rows = this.prep('SELECT type, state_key, event_id FROM current_state WHERE room_id = ?').all(ev.roomId) as Array<{
+  /**
+   * Writes the difference between the stored current state and `next` (with `partial`, `next`
+   * only holds changed entries), keeping memberships in step.
+   */
+  private replaceCurrentState(ev: RoomEvent, stream: number, next: StateMap, partial: boolean): void {
+    const rows = (partial ? [] : this.prep('SELECT type, state_key, event_id FROM current_state WHERE room_id = ?').all(ev.roomId)) as Array<{
       type: string;
       state_key: string;
       event_id: string;
@@ -235,7 +239,7 @@ export class SqliteEventStore implements EventStore {
       setMember.run(ev.roomId, stateKey, typeof m === 'string' ? m : 'leave', eventId, at);
     }
     for (const key of current.keys()) {
-      if (next.has(key)) continue;
+      if (partial || next.has(key)) continue;
       const [type, stateKey] = splitStateKey(key);
       remove.run(ev.roomId, type, stateKey);
       if (type === 'm.room.member') removeMember.run(ev.roomId, stateKey);

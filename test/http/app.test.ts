@@ -1,0 +1,139 @@
+/** The request pipeline in-process, with routes that exist only in this test. */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { prepareSession } from '../../src/accounts/sessions.js';
+import { type AppContext, createAppContext } from '../../src/app-context.js';
+import { parseConfig } from '../../src/config/config.js';
+import { createHttpApp, type HttpApp } from '../../src/http/app.js';
+import { forbidden } from '../../src/http/errors.js';
+import { type Listener, listen, stopListener } from '../../src/http/listen.js';
+import { defineRoute } from '../../src/http/route.js';
+import { generateSigningKey } from '../../src/core/signing.js';
+import { SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.js';
+
+const calls: string[] = [];
+let app: AppContext;
+let http: HttpApp;
+let listener: Listener;
+let base: string;
+let token: string;
+
+const routes = [
+  defineRoute({
+    method: 'GET',
+    path: '/test/crash',
+    auth: 'none',
+    handler: async () => {
+      throw new TypeError('unexpected bug');
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/test/echo/{a}/{b}',
+    auth: 'required',
+    body: z.object({ n: z.number().int() }),
+    query: z.object({ q: z.string().optional() }),
+    handler: async ({ params, body, query, requester }) => {
+      calls.push(`handler ${requester.userId}`);
+      return { status: 201, body: { a: params.a, b: params.b, n: body.n, q: query.q ?? null } };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/test/limited',
+    auth: 'required',
+    rateLimit: 'login',
+    body: z.object({ n: z.number().int() }),
+    handler: async () => {
+      calls.push('limited');
+      return { body: {} };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/test/forbidden',
+    auth: 'optional',
+    handler: async () => {
+      throw forbidden('no', { extra_field: 1 });
+    },
+  }),
+];
+
+before(async () => {
+  const config = parseConfig(
+    {
+      server_name: 'test.local',
+      listeners: { client: { host: '127.0.0.1', port: 0 } },
+      database: { path: ':memory:' },
+      signing_key_path: 'unused',
+      rate_limits: { login: { per_second: 0.001, burst: 2 } },
+    },
+    '/',
+  );
+  const storage = SqliteStorage.open(':memory:');
+  app = createAppContext({ config, logger: pino({ level: 'silent' }), storage, signingKey: generateSigningKey() });
+  await storage.accounts.createUser({
+    userId: '@u:test.local',
+    passwordHash: null,
+    isAdmin: false,
+    createdTs: 0,
+    profile: {},
+  });
+  const s = prepareSession(app, { userId: '@u:test.local', wantsRefreshToken: false, ip: null });
+  await storage.devices.createSession(s.record);
+  token = s.response.access_token as string;
+  http = createHttpApp(app, routes);
+  listener = await listen(http, '127.0.0.1', 0);
+  base = `http://127.0.0.1:${listener.port}`;
+});
+
+after(async () => {
+  await stopListener(http, listener, 1000);
+  await app.storage.close();
+});
+
+const post = (path: string, body: string, auth = true) =>
+  fetch(base + path, {
+    method: 'POST',
+    body,
+    headers: auth ? { authorization: `Bearer ${token}` } : {},
+  });
+
+test('an unexpected exception is a 500 M_UNKNOWN and the server keeps serving', async () => {
+  const res = await fetch(`${base}/test/crash`);
+  assert.equal(res.status, 500);
+  assert.equal(((await res.json()) as { errcode: string }).errcode, 'M_UNKNOWN');
+  const again = await fetch(`${base}/test/forbidden`);
+  assert.equal(again.status, 403);
+  assert.deepEqual(await again.json(), { extra_field: 1, errcode: 'M_FORBIDDEN', error: 'no' });
+});
+
+test('typed params, body and query reach the handler; status is passed through', async () => {
+  const res = await post('/test/echo/x%2Fy/%40z?q=hi', '{"n": 5}');
+  assert.equal(res.status, 201);
+  assert.deepEqual(await res.json(), { a: 'x/y', b: '@z', n: 5, q: 'hi' });
+});
+
+test('pipeline order: auth → rate limit → body parsing → handler', async () => {
+  calls.length = 0;
+  const errcode = async (res: Response) => ((await res.json()) as { errcode?: string }).errcode;
+  // No token: refused before the rate limit (so the bucket of burst 2 stays full) and before parsing.
+  assert.equal(await errcode(await post('/test/limited', 'not json', false)), 'M_MISSING_TOKEN');
+  assert.equal(await errcode(await post('/test/limited', 'not json', false)), 'M_MISSING_TOKEN');
+  // Bad JSON and a schema failure take a token each but never reach the handler.
+  assert.equal(await errcode(await post('/test/limited', 'not json')), 'M_NOT_JSON');
+  assert.equal(await errcode(await post('/test/echo/a/b', '{"n": 1.5}')), 'M_BAD_JSON');
+  assert.deepEqual(calls, []);
+  assert.equal((await post('/test/limited', '{"n": 1}')).status, 200);
+  assert.deepEqual(calls, ['limited']);
+  // The bucket is empty: refused before parsing, even with a body that would fail to parse.
+  const limited = await post('/test/limited', 'not json');
+  assert.equal(limited.status, 429);
+  const body = (await limited.json()) as { errcode: string; retry_after_ms: number };
+  assert.equal(body.errcode, 'M_LIMIT_EXCEEDED');
+  assert.ok(body.retry_after_ms > 0);
+  assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+  assert.deepEqual(calls, ['limited']);
+});
