@@ -222,7 +222,8 @@ export class SyncBuilder {
     }
     if (!lazy) return ids;
     const members = memberEntries(startState);
-    const heroes = full ? await this.heroes(roomId, viewer.userId) : [];
+    // Heroes' member events go along when the summary names heroes (the room has no name or alias).
+    const heroes = full && (await this.needsHeroes(roomId)) ? await this.heroes(roomId, viewer.userId) : [];
     const selected = selectLazyMembers({
       viewer: viewer.userId,
       timelineSenders,
@@ -252,17 +253,21 @@ export class SyncBuilder {
     return (present.length > 0 ? present : all).slice(0, MAX_HEROES).map((m) => m.userId);
   }
 
+  private async needsHeroes(roomId: string): Promise<boolean> {
+    const name = await this.storage.events.getCurrentStateEvent(roomId, 'm.room.name', '');
+    const alias = await this.storage.events.getCurrentStateEvent(roomId, 'm.room.canonical_alias', '');
+    const named = typeof name?.event.content.name === 'string' && name.event.content.name !== '';
+    const aliased = typeof alias?.event.content.alias === 'string' && alias.event.content.alias !== '';
+    return !named && !aliased;
+  }
+
   private async summary(roomId: string, userId: string): Promise<JsonObject> {
     const members = await this.storage.events.getRoomMembers(roomId, ['join', 'invite']);
     const summary: JsonObject = {
       'm.joined_member_count': members.filter((m) => m.membership === 'join').length,
       'm.invited_member_count': members.filter((m) => m.membership === 'invite').length,
     };
-    const name = await this.storage.events.getCurrentStateEvent(roomId, 'm.room.name', '');
-    const alias = await this.storage.events.getCurrentStateEvent(roomId, 'm.room.canonical_alias', '');
-    const named = typeof name?.event.content.name === 'string' && name.event.content.name !== '';
-    const aliased = typeof alias?.event.content.alias === 'string' && alias.event.content.alias !== '';
-    if (!named && !aliased) summary['m.heroes'] = await this.heroes(roomId, userId);
+    if (await this.needsHeroes(roomId)) summary['m.heroes'] = await this.heroes(roomId, userId);
     return summary;
   }
 
