@@ -20,6 +20,7 @@ const DEFAULT_TIMELINE_LIMIT = 10;
 const MAX_TIMELINE_LIMIT = 1000;
 /** Unread counting looks at most this many events back; counts saturate there. */
 const UNREAD_SCAN = 500;
+const UNREAD_PAGE = 20;
 const MAX_HEROES = 5;
 
 export interface SyncRequest {
@@ -278,11 +279,17 @@ export class SyncBuilder {
     const markerId = typeof fullyRead?.event_id === 'string' ? fullyRead.event_id : undefined;
     const marker = markerId === undefined ? undefined : await store.getEvent(markerId);
     const floor = marker && marker.event.roomId === roomId ? marker.streamOrdering : 0;
-    const recent = await store.getRoomEventsByStream(roomId, floor, upTo, UNREAD_SCAN, 'b');
+    // Newest first, in small pages: the scan usually stops early, at the user's own latest event.
     const after = [];
-    for (const e of recent) {
-      if (e.event.sender === userId) break;
-      after.push(e);
+    let upper = upTo;
+    scan: while (after.length < UNREAD_SCAN) {
+      const page = await store.getRoomEventsByStream(roomId, floor, upper, UNREAD_PAGE, 'b');
+      for (const e of page) {
+        if (e.event.sender === userId) break scan;
+        after.push(e);
+      }
+      if (page.length < UNREAD_PAGE) break;
+      upper = page[page.length - 1].streamOrdering - 1;
     }
     const me = await store.getCurrentStateEvent(roomId, 'm.room.member', userId);
     const displayName = typeof me?.event.content.displayname === 'string' ? me.event.content.displayname : undefined;

@@ -38,11 +38,17 @@ export const getMessages = defineRoute({
       if (!token) throw invalidParam(`Invalid ${what} token ${text}`);
       return history.toPosition(roomId, token);
     };
+    // A former member reads back from where they left: nothing after it is visible to them anyway.
+    const defaultEnd = async (): Promise<TopoPosition> => {
+      const m = await app.storage.events.getMembership(roomId, requester.userId);
+      const left = m && (m.membership === 'leave' || m.membership === 'ban') ? await app.storage.events.getEvent(m.eventId) : undefined;
+      return left ? topoAfter({ depth: left.event.depth, streamOrdering: left.streamOrdering }) : history.endPosition(roomId);
+    };
     const from =
       query.from !== undefined
         ? await position(query.from, 'from')
         : query.dir === 'b'
-          ? await history.endPosition(roomId)
+          ? await defaultEnd()
           : { depth: 0, stream: 0 };
     const to = query.to === undefined ? undefined : await position(query.to, 'to');
 
