@@ -371,6 +371,25 @@ describe('sync', () => {
     assert.equal(now.body.chunk.length, 2);
   });
 
+  test('/members?at= never shows a former member what happened after they left', async () => {
+    const alice = await registerUser(server);
+    const bob = await registerUser(server);
+    const carol = await registerUser(server);
+    const roomId = await createRoom(alice, { preset: 'public_chat' });
+    await join(bob, roomId);
+    await post(bob, `/rooms/${enc(roomId)}/leave`);
+    await join(carol, roomId);
+    const late = await sync(alice);
+    const members = async (query: Record<string, string>) => {
+      const res = await api(server, 'GET', `${V3}/rooms/${enc(roomId)}/members`, { token: bob.accessToken, query });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body.chunk.map((e: Json) => e.state_key).sort();
+    };
+    const expected = [alice.userId, bob.userId].sort();
+    assert.deepEqual(await members({}), expected);
+    assert.deepEqual(await members({ at: late.next_batch }), expected);
+  });
+
   test('bad parameters get the spec’s errors', async () => {
     const alice = await registerUser(server);
     const outsider = await registerUser(server);

@@ -26,7 +26,11 @@ export const getMembers = defineRoute({
       const token = parsePaginationToken(query.at);
       if (!token) throw invalidParam(`Invalid at token ${query.at}`);
       const at = await app.sync.history.stateAtToken(params.roomId, token);
-      if (at.size > 0) state = at;
+      // A former member only gets the state up to their leave (`readableState` above); a later
+      // token must not leak what happened after it.
+      const current = await app.storage.events.getMembership(params.roomId, requester.userId);
+      const joinedAt = (await app.sync.history.membershipIn(at, requester.userId)) === 'join';
+      if (at.size > 0 && (current?.membership === 'join' || joinedAt)) state = at;
     }
     const ids = [...state].filter(([k]) => splitStateKey(k)[0] === 'm.room.member').map(([, id]) => id);
     const events = await app.roomReads.formatMany(ids, requester);
