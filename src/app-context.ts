@@ -8,6 +8,8 @@ import { Hooks } from './hooks.js';
 import { RateLimiter } from './http/rate-limit.js';
 import type { SigningKey } from './core/signing.js';
 import type { Logger } from './logger.js';
+import { MediaRepository } from './media/media-repository.js';
+import type { RemoteMediaSource } from './media/remote-media.js';
 import { InProcessNotifier, type Notifier } from './notifier.js';
 import { RoomReads } from './room-engine/room-reads.js';
 import { Rooms } from './room-engine/rooms.js';
@@ -27,6 +29,8 @@ export interface AppContext {
   readonly rooms: Rooms;
   /** Visibility-checked reads of room events and state. */
   readonly roomReads: RoomReads;
+  /** The media repository (uploads, downloads, thumbnails). */
+  readonly media: MediaRepository;
 }
 
 export interface AppContextParts {
@@ -35,6 +39,8 @@ export interface AppContextParts {
   storage: Storage;
   signingKey: SigningKey;
   clock?: Clock;
+  /** Where media on other servers comes from (federation, later); none by default. */
+  remoteMedia?: RemoteMediaSource;
 }
 
 export function createAppContext(parts: AppContextParts): AppContext {
@@ -62,5 +68,12 @@ export function createAppContext(parts: AppContextParts): AppContext {
     signingKey: parts.signingKey,
     rooms,
     roomReads: new RoomReads(parts.storage.events, () => clock.now()),
+    media: new MediaRepository({
+      config: parts.config,
+      store: parts.storage.media,
+      logger: parts.logger,
+      now: () => clock.now(),
+      remote: parts.remoteMedia,
+    }),
   };
 }

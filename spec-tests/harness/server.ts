@@ -62,6 +62,7 @@ export function testConfig(overrides: ConfigTree = {}): ConfigTree {
       login: { per_second: 1000, burst: 1000 },
       register: { per_second: 1000, burst: 1000 },
       send: { per_second: 1000, burst: 1000 },
+      media: { per_second: 1000, burst: 1000 },
     },
     log: { level: 'info' },
   };

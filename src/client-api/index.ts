@@ -45,6 +45,11 @@ import { createFilter } from './filters/create-filter.js';
 import { getFilter } from './filters/get-filter.js';
 import { getProfile, getProfileField } from './profile/get-profile.js';
 import { deleteProfileField, setProfileField } from './profile/set-profile-field.js';
+import { mediaConfigAuthed, mediaConfigLegacy } from './media/config.js';
+import { createMedia } from './media/create.js';
+import { downloadAuthed, downloadAuthedFileName, downloadLegacy, downloadLegacyFileName } from './media/download.js';
+import { thumbnailAuthed, thumbnailLegacy } from './media/thumbnail.js';
+import { uploadMedia, uploadReservedMedia } from './media/upload.js';
 import { capabilities } from './server/capabilities.js';
 import { versions } from './server/versions.js';
 import { wellKnownClient } from './server/well-known.js';
@@ -80,6 +85,21 @@ const roomRoutes: readonly Route[] = [
   putRoomVisibility,
   getPublicRooms,
   postPublicRooms,
+];
+
+/** Media repository (src/client-api/media). */
+const mediaRoutes: readonly Route[] = [
+  uploadMedia,
+  uploadReservedMedia,
+  createMedia,
+  downloadAuthed,
+  downloadAuthedFileName,
+  downloadLegacy,
+  downloadLegacyFileName,
+  thumbnailAuthed,
+  thumbnailLegacy,
+  mediaConfigAuthed,
+  mediaConfigLegacy,
 ];
 
 export const clientApiRoutes: readonly Route[] = [
@@ -122,4 +142,6 @@ export const clientApiRoutes: readonly Route[] = [
   deleteTag,
   // rooms
   ...roomRoutes,
+  // media
+  ...mediaRoutes,
 ];
