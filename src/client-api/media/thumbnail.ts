@@ -13,7 +13,12 @@ import { booleanParam, timeoutMs } from './media-params.js';
 
 /** Bigger boxes than this are clamped (the source is returned anyway when it is smaller). */
 const MAX_DIMENSION = 4096;
-const dimension = z.coerce.number().int().min(1).transform((n) => Math.min(n, MAX_DIMENSION));
+const dimension = z
+  .string()
+  .regex(/^[0-9]{1,9}$/, 'must be a positive integer')
+  .transform(Number)
+  .pipe(z.number().int().min(1))
+  .transform((n) => Math.min(n, MAX_DIMENSION));
 
 const thumbnailQuery = z
   .object({
