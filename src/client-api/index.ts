@@ -45,6 +45,7 @@ import { createFilter } from './filters/create-filter.js';
 import { getFilter } from './filters/get-filter.js';
 import { getProfile, getProfileField } from './profile/get-profile.js';
 import { deleteProfileField, setProfileField } from './profile/set-profile-field.js';
+import { deleteUserMedia, mediaUsage, quarantineMedia, unquarantineMedia } from './admin/media-admin.js';
 import { mediaConfigAuthed, mediaConfigLegacy } from './media/config.js';
 import { createMedia } from './media/create.js';
 import { downloadAuthed, downloadAuthedFileName, downloadLegacy, downloadLegacyFileName } from './media/download.js';
@@ -100,6 +101,11 @@ const mediaRoutes: readonly Route[] = [
   thumbnailLegacy,
   mediaConfigAuthed,
   mediaConfigLegacy,
+  // admin
+  quarantineMedia,
+  unquarantineMedia,
+  deleteUserMedia,
+  mediaUsage,
 ];
 
 export const clientApiRoutes: readonly Route[] = [

@@ -52,8 +52,8 @@ export class SqliteMediaStore implements MediaStore {
         UNION SELECT t.sha256 FROM media_thumbnails t JOIN media m USING (media_id) WHERE m.user_id = ?`).pluck(),
       deleteUser: db.prepare('DELETE FROM media WHERE user_id = ?'),
       referenced: db
-        .prepare(`SELECT EXISTS (SELECT 1 FROM media WHERE sha256 = ?1)
-          OR EXISTS (SELECT 1 FROM media_thumbnails WHERE sha256 = ?1)`)
+        .prepare(`SELECT EXISTS (SELECT 1 FROM media WHERE sha256 = ?)
+          OR EXISTS (SELECT 1 FROM media_thumbnails WHERE sha256 = ?)`)
         .pluck(),
       usage: db.prepare(`SELECT user_id, COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM media
         WHERE uploaded_ts IS NOT NULL GROUP BY user_id ORDER BY bytes DESC, user_id LIMIT ? OFFSET ?`),
@@ -123,14 +123,14 @@ export class SqliteMediaStore implements MediaStore {
         const mediaIds = this.q.userMediaIds.all(userId) as string[];
         const shas = this.q.userShas.all(userId, userId) as string[];
         this.q.deleteUser.run(userId);
-        const orphanedSha256 = shas.filter((sha) => this.q.referenced.get(sha) === 0);
+        const orphanedSha256 = shas.filter((sha) => this.q.referenced.get(sha, sha) === 0);
         return { mediaIds, orphanedSha256 };
       })
       .immediate();
   }
 
   async isBlobReferenced(sha256: string): Promise<boolean> {
-    return this.q.referenced.get(sha256) !== 0;
+    return this.q.referenced.get(sha256, sha256) !== 0;
   }
 
   async usage(limit: number, offset: number): Promise<{ users: MediaUsage[]; total: number }> {
