@@ -10,6 +10,7 @@ import type { SigningKey } from './core/signing.js';
 import type { Logger } from './logger.js';
 import { MediaRepository } from './media/media-repository.js';
 import type { RemoteMediaSource } from './media/remote-media.js';
+import { UrlPreviewer } from './media/url-preview/url-previewer.js';
 import { InProcessNotifier, type Notifier } from './notifier.js';
 import { RoomReads } from './room-engine/room-reads.js';
 import { Rooms } from './room-engine/rooms.js';
@@ -31,6 +32,8 @@ export interface AppContext {
   readonly roomReads: RoomReads;
   /** The media repository (uploads, downloads, thumbnails). */
   readonly media: MediaRepository;
+  /** URL previews (media.url_preview). */
+  readonly urlPreviews: UrlPreviewer;
 }
 
 export interface AppContextParts {
@@ -56,6 +59,13 @@ export function createAppContext(parts: AppContextParts): AppContext {
     logger: parts.logger,
   });
   rooms.attachHooks(hooks);
+  const media = new MediaRepository({
+    config: parts.config,
+    store: parts.storage.media,
+    logger: parts.logger,
+    now: () => clock.now(),
+    remote: parts.remoteMedia,
+  });
   return {
     config: parts.config,
     serverName: parts.config.server_name,
@@ -68,12 +78,7 @@ export function createAppContext(parts: AppContextParts): AppContext {
     signingKey: parts.signingKey,
     rooms,
     roomReads: new RoomReads(parts.storage.events, () => clock.now()),
-    media: new MediaRepository({
-      config: parts.config,
-      store: parts.storage.media,
-      logger: parts.logger,
-      now: () => clock.now(),
-      remote: parts.remoteMedia,
-    }),
+    media,
+    urlPreviews: new UrlPreviewer(parts.config, media, () => clock.now()),
   };
 }

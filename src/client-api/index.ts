@@ -49,6 +49,7 @@ import { deleteUserMedia, mediaUsage, quarantineMedia, unquarantineMedia } from 
 import { mediaConfigAuthed, mediaConfigLegacy } from './media/config.js';
 import { createMedia } from './media/create.js';
 import { downloadAuthed, downloadAuthedFileName, downloadLegacy, downloadLegacyFileName } from './media/download.js';
+import { previewUrlAuthed, previewUrlLegacy } from './media/preview-url.js';
 import { thumbnailAuthed, thumbnailLegacy } from './media/thumbnail.js';
 import { uploadMedia, uploadReservedMedia } from './media/upload.js';
 import { capabilities } from './server/capabilities.js';
@@ -101,6 +102,8 @@ const mediaRoutes: readonly Route[] = [
   thumbnailLegacy,
   mediaConfigAuthed,
   mediaConfigLegacy,
+  previewUrlAuthed,
+  previewUrlLegacy,
   // admin
   quarantineMedia,
   unquarantineMedia,

@@ -94,6 +94,15 @@ export class MediaRepository {
     return mediaId;
   }
 
+  /** Stores bytes the server itself obtained (e.g. a URL preview's image) as the user's media. */
+  async uploadBuffer(userId: string, data: Buffer, contentType: string): Promise<string> {
+    return this.upload(
+      userId,
+      { chunks: (async function* () { yield data; })(), contentType, declaredLength: data.length },
+      null,
+    );
+  }
+
   /** POST /create: reserves a media ID for the user. */
   async reserve(userId: string): Promise<{ mediaId: string; unusedExpiresTs: number }> {
     const now = this.now();
