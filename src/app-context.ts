@@ -8,6 +8,9 @@ import { Hooks } from './hooks.js';
 import { RateLimiter } from './http/rate-limit.js';
 import type { SigningKey } from './core/signing.js';
 import type { Logger } from './logger.js';
+import { MediaRepository } from './media/media-repository.js';
+import type { RemoteMediaSource } from './media/remote-media.js';
+import { UrlPreviewer } from './media/url-preview/url-previewer.js';
 import { InProcessNotifier, type Notifier } from './notifier.js';
 import { RoomReads } from './room-engine/room-reads.js';
 import { Rooms } from './room-engine/rooms.js';
@@ -30,6 +33,10 @@ export interface AppContext {
   readonly roomReads: RoomReads;
   /** /sync and the history reads (/messages, /context) built on roomReads. */
   readonly sync: SyncEngine;
+  /** The media repository (uploads, downloads, thumbnails). */
+  readonly media: MediaRepository;
+  /** URL previews (media.url_preview). */
+  readonly urlPreviews: UrlPreviewer;
 }
 
 export interface AppContextParts {
@@ -38,6 +45,8 @@ export interface AppContextParts {
   storage: Storage;
   signingKey: SigningKey;
   clock?: Clock;
+  /** Where media on other servers comes from (federation, later); none by default. */
+  remoteMedia?: RemoteMediaSource;
 }
 
 export function createAppContext(parts: AppContextParts): AppContext {
@@ -54,6 +63,13 @@ export function createAppContext(parts: AppContextParts): AppContext {
   });
   rooms.attachHooks(hooks);
   const roomReads = new RoomReads(parts.storage.events, () => clock.now());
+  const media = new MediaRepository({
+    config: parts.config,
+    store: parts.storage.media,
+    logger: parts.logger,
+    now: () => clock.now(),
+    remote: parts.remoteMedia,
+  });
   return {
     config: parts.config,
     serverName: parts.config.server_name,
@@ -67,5 +83,7 @@ export function createAppContext(parts: AppContextParts): AppContext {
     rooms,
     roomReads,
     sync: new SyncEngine(parts.storage, roomReads, notifier, () => clock.now()),
+    media,
+    urlPreviews: new UrlPreviewer(parts.config, media, () => clock.now()),
   };
 }

@@ -33,6 +33,8 @@ export interface ExitStatus {
 export interface TestServer {
   baseUrl: string;
   port: number;
+  /** The server process (e.g. to sample its memory from /proc). */
+  pid: number;
   dir: string;
   configPath: string;
   serverName: string;
@@ -62,6 +64,7 @@ export function testConfig(overrides: ConfigTree = {}): ConfigTree {
       login: { per_second: 1000, burst: 1000 },
       register: { per_second: 1000, burst: 1000 },
       send: { per_second: 1000, burst: 1000 },
+      media: { per_second: 1000, burst: 1000 },
     },
     log: { level: 'info' },
   };
@@ -143,6 +146,7 @@ export function launch(dir: string, configPath: string, serverName = 'localhost'
     return {
       baseUrl: `http://127.0.0.1:${port}`,
       port,
+      pid: proc.pid!,
       dir,
       configPath,
       serverName,

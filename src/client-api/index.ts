@@ -48,6 +48,13 @@ import { createFilter } from './filters/create-filter.js';
 import { getFilter } from './filters/get-filter.js';
 import { getProfile, getProfileField } from './profile/get-profile.js';
 import { deleteProfileField, setProfileField } from './profile/set-profile-field.js';
+import { deleteUserMedia, mediaUsage, quarantineMedia, unquarantineMedia } from './admin/media-admin.js';
+import { mediaConfigAuthed, mediaConfigLegacy } from './media/config.js';
+import { createMedia } from './media/create.js';
+import { downloadAuthed, downloadAuthedFileName, downloadLegacy, downloadLegacyFileName } from './media/download.js';
+import { previewUrlAuthed, previewUrlLegacy } from './media/preview-url.js';
+import { thumbnailAuthed, thumbnailLegacy } from './media/thumbnail.js';
+import { uploadMedia, uploadReservedMedia } from './media/upload.js';
 import { capabilities } from './server/capabilities.js';
 import { versions } from './server/versions.js';
 import { wellKnownClient } from './server/well-known.js';
@@ -88,6 +95,28 @@ const roomRoutes: readonly Route[] = [
 
 /** Sync and history reads (src/client-api/sync, rooms/messages, rooms/context, rooms/timestamp-to-event). */
 const syncRoutes: readonly Route[] = [sync, getMessages, getEventContext, timestampToEvent];
+
+/** Media repository (src/client-api/media). */
+const mediaRoutes: readonly Route[] = [
+  uploadMedia,
+  uploadReservedMedia,
+  createMedia,
+  downloadAuthed,
+  downloadAuthedFileName,
+  downloadLegacy,
+  downloadLegacyFileName,
+  thumbnailAuthed,
+  thumbnailLegacy,
+  mediaConfigAuthed,
+  mediaConfigLegacy,
+  previewUrlAuthed,
+  previewUrlLegacy,
+  // admin
+  quarantineMedia,
+  unquarantineMedia,
+  deleteUserMedia,
+  mediaUsage,
+];
 
 export const clientApiRoutes: readonly Route[] = [
   // server
@@ -131,4 +160,6 @@ export const clientApiRoutes: readonly Route[] = [
   ...roomRoutes,
   // sync and history
   ...syncRoutes,
+  // media
+  ...mediaRoutes,
 ];

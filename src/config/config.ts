@@ -3,6 +3,7 @@
  * stops the server at start with a message naming the key instead of being silently ignored.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -18,6 +19,17 @@ const rateLimit = z.strictObject({
   /** Bucket size: how many requests may be made in a burst. */
   burst: z.number().int().min(1),
 });
+
+/** An IPv4 or IPv6 CIDR range ("10.0.0.0/8", "fd00::/8"); a bare address means that one address. */
+const cidr = z.string().refine(isCidr, 'must be an IP address or CIDR range such as 10.0.0.0/8 or fd00::/8');
+
+function isCidr(s: string): boolean {
+  const [addr, bits, ...rest] = s.split('/');
+  const family = isIP(addr);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
 
 const schema = z.strictObject({
   server_name: z
@@ -61,6 +73,20 @@ const schema = z.strictObject({
     .strictObject({
       path: z.string().min(1).default('./data/media'),
       max_upload_bytes: z.number().int().min(1).default(50 * 1024 * 1024),
+      freeze_unauthenticated: z.boolean().default(false),
+      max_thumbnail_source_pixels: z.number().int().min(1).default(32_000_000),
+      unused_expires_ms: z.number().int().min(1000).default(86_400_000),
+      max_pending_uploads: z.number().int().min(1).default(10),
+      url_preview: z
+        .strictObject({
+          enabled: z.boolean().default(false),
+          ip_range_denylist: z.array(cidr).default([]),
+          ip_range_allowlist: z.array(cidr).default([]),
+          max_bytes: z.number().int().min(1024).default(1024 * 1024),
+          timeout_ms: z.number().int().min(100).default(10_000),
+          max_redirects: z.number().int().min(0).max(20).default(5),
+        })
+        .prefault({}),
     })
     .prefault({}),
   turn: z
@@ -80,6 +106,7 @@ const schema = z.strictObject({
       login: rateLimit.default({ per_second: 0.2, burst: 5 }),
       register: rateLimit.default({ per_second: 0.2, burst: 5 }),
       send: rateLimit.default({ per_second: 10, burst: 50 }),
+      media: rateLimit.default({ per_second: 1, burst: 20 }),
     })
     .prefault({}),
   max_request_body_bytes: z.number().int().min(1024).default(1024 * 1024),

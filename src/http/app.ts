@@ -7,7 +7,7 @@ import { Router, type RouterContext } from '@koa/router';
 import Koa from 'koa';
 import type { AppContext } from '../app-context.js';
 import { authenticate } from './auth.js';
-import { readJsonObjectBody } from './body.js';
+import { rawBodyStream, readJsonObjectBody } from './body.js';
 import { HttpError, limitExceeded, unknownError, unrecognized } from './errors.js';
 import type { Requester, Route } from './route.js';
 
@@ -119,6 +119,7 @@ async function runPipeline(app: AppContext, route: Route, ctx: RouterContext<Sta
   const rawBody = route.readsBody
     ? await readJsonObjectBody(ctx, app.config.max_request_body_bytes)
     : undefined;
+  const raw = route.rawBody ? rawBodyStream(ctx, route.rawBody.maxBytes(app.config)) : undefined;
   const res = await route.handle({
     app,
     params: ctx.params ?? {},
@@ -131,9 +132,18 @@ async function runPipeline(app: AppContext, route: Route, ctx: RouterContext<Sta
     headers: ctx.headers,
     reqId: ctx.state.reqId,
     log: app.logger.child({ reqId: ctx.state.reqId }),
+    raw,
   });
   ctx.status = res.status ?? 200;
-  ctx.body = res.body;
+  if ('binary' in res) {
+    // Koa pipes a stream to the socket and destroys it if the client goes away.
+    ctx.body = res.binary.data;
+    // Set verbatim: ctx.type would rewrite the stored type (e.g. add a charset).
+    ctx.set('Content-Type', res.binary.contentType);
+    if (res.binary.length !== undefined) ctx.length = res.binary.length;
+  } else {
+    ctx.body = res.body;
+  }
   if (res.headers) ctx.set(res.headers);
 }
 

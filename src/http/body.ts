@@ -1,6 +1,7 @@
 /** Reads and parses a JSON request body within a size limit. */
 import type { IncomingMessage } from 'node:http';
-import { badJson, notJson, tooLarge } from './errors.js';
+import { badJson, MatrixError, notJson, tooLarge } from './errors.js';
+import type { RawBody } from './route.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -46,3 +47,41 @@ export async function readJsonObjectBody(ctx: BodyRequest, limit: number): Promi
   }
   return value as Record<string, unknown>;
 }
+
+/**
+ * The body as a size-checked stream. An announced Content-Length over the limit is refused before
+ * anything is read; otherwise bytes are counted as they arrive. The connection is closed after a 413
+ * so the unread rest of the body is never parsed as another request.
+ */
+export function rawBodyStream(ctx: BodyRequest, limit: number): RawBody {
+  const header = ctx.get('content-length');
+  const declared = header === '' ? undefined : Number(header);
+  if (declared !== undefined && declared > limit) {
+    ctx.set('Connection', 'close');
+    throw tooLarge(`Cannot upload files larger than ${limit} bytes`);
+  }
+  const req = ctx.req;
+  async function* chunks(): AsyncGenerator<Buffer> {
+    let size = 0;
+    try {
+      for await (const chunk of req as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > limit) {
+          ctx.set('Connection', 'close');
+          throw tooLarge(`Cannot upload files larger than ${limit} bytes`);
+        }
+        yield chunk;
+      }
+    } catch (err) {
+      if (err instanceof MatrixError) throw err;
+      // The client went away mid-body (Node reports "aborted"/ECONNRESET).
+      throw incomplete();
+    }
+    // Node ends the stream early, without an error, only if the socket was half-closed.
+    if (declared !== undefined && size !== declared) throw incomplete();
+  }
+  const contentType = ctx.get('content-type') || undefined;
+  return { chunks: chunks(), contentType, declaredLength: declared };
+}
+
+const incomplete = () => new MatrixError(400, 'M_UNKNOWN', 'Request body ended before the announced Content-Length');

@@ -1,6 +1,7 @@
 /** Starting and gracefully stopping HTTP listeners. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { HttpApp } from './app.js';
 
 export interface Listener {
@@ -14,6 +15,7 @@ export function listen(app: HttpApp, host: string, port: number): Promise<Listen
   // Long-polling /sync holds requests open for minutes; the defaults would cut them off.
   server.requestTimeout = 0;
   server.keepAliveTimeout = 65_000;
+  server.on('clientError', answerClientError);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -22,6 +24,25 @@ export function listen(app: HttpApp, host: string, port: number): Promise<Listen
       resolve({ server, host, port: addr.port });
     });
   });
+}
+
+/**
+ * Requests Node's HTTP parser rejects (a body that ends before its Content-Length, a malformed
+ * Content-Length, oversized headers) never reach the app; answer them with a Matrix error body too,
+ * unless a response is already under way on the socket.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const body = JSON.stringify({ errcode: 'M_UNKNOWN', error: `Malformed HTTP request (${err.code ?? 'parse error'})` });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /**

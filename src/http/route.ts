@@ -6,9 +6,10 @@
  * Handlers receive typed, validated input and return `{status?, body}` or throw an HttpError.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { z } from 'zod';
 import type { AppContext } from '../app-context.js';
-import type { RateLimitAction } from '../config/config.js';
+import type { Config, RateLimitAction } from '../config/config.js';
 import type { JsonObject } from '../core/json.js';
 import type { Logger } from '../logger.js';
 import { parseOrThrow } from './validation.js';
@@ -44,13 +45,34 @@ export interface RouteRequest<P extends string, B, Q, A extends AuthMode> {
   readonly reqId: string;
   /** Logger bound to this request's id. */
   readonly log: Logger;
+  /** The streamed request body, for routes declaring `rawBody` (undefined otherwise). */
+  readonly raw: RawBody | undefined;
 }
 
-export interface RouteResponse {
-  status?: number;
-  body: JsonObject;
-  headers?: Record<string, string>;
+/**
+ * A request body read as bytes, not parsed. `chunks` may be iterated once; it throws 413 M_TOO_LARGE
+ * as soon as the limit is passed, and 400 if the client stops before sending the Content-Length it
+ * announced.
+ */
+export interface RawBody {
+  readonly chunks: AsyncIterable<Buffer>;
+  /** The Content-Type header, if any. */
+  readonly contentType: string | undefined;
+  /** The announced Content-Length, if any. */
+  readonly declaredLength: number | undefined;
 }
+
+/** Response bytes with their type: a stream (e.g. a file, sent as it is read) or a buffer. */
+export interface BinaryContent {
+  data: Readable | Buffer;
+  contentType: string;
+  /** Sent as Content-Length when known. */
+  length?: number;
+}
+
+export type RouteResponse =
+  | { status?: number; body: JsonObject; headers?: Record<string, string> }
+  | { status?: number; binary: BinaryContent; headers?: Record<string, string> };
 
 export interface RouteDefinition<
   P extends string,
@@ -66,6 +88,11 @@ export interface RouteDefinition<
   body?: B;
   /** Schema of the query-string object (values are strings, or arrays when repeated). */
   query?: Q;
+  /**
+   * Read the body as a raw byte stream (handed to the handler as `req.raw`) with its own size limit
+   * instead of as JSON under `max_request_body_bytes`. Exclusive with `body`.
+   */
+  rawBody?: { maxBytes: (config: Config) => number };
   handler: (req: RouteRequest<P, B, Q, A>) => Promise<RouteResponse>;
 }
 
@@ -82,6 +109,7 @@ export interface RouteInput {
   headers: IncomingHttpHeaders;
   reqId: string;
   log: Logger;
+  raw: RawBody | undefined;
 }
 
 /** A route with its types erased, as the app registers it. */
@@ -91,6 +119,7 @@ export interface Route {
   readonly auth: AuthMode;
   readonly rateLimit: RateLimitAction | undefined;
   readonly readsBody: boolean;
+  readonly rawBody: { maxBytes: (config: Config) => number } | undefined;
   handle(input: RouteInput): Promise<RouteResponse>;
 }
 
@@ -106,6 +135,7 @@ export function defineRoute<
     auth: def.auth,
     rateLimit: def.rateLimit,
     readsBody: def.body !== undefined,
+    rawBody: def.rawBody,
     handle(input) {
       const body = def.body ? parseOrThrow(def.body, input.rawBody, 'body') : undefined;
       const query = def.query ? parseOrThrow(def.query, input.rawQuery, 'query') : undefined;
@@ -121,6 +151,7 @@ export function defineRoute<
         headers: input.headers,
         reqId: input.reqId,
         log: input.log,
+        raw: input.raw,
       };
       return def.handler(req);
     },

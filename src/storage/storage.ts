@@ -6,6 +6,7 @@
  */
 import type { JsonObject, JsonValue } from '../core/json.js';
 import type { EventStore, RoomDirectoryStore } from './event-store.js';
+import type { MediaStore } from './media-store.js';
 
 export interface UserRecord {
   userId: string;
@@ -160,6 +161,7 @@ export interface Storage {
   readonly uia: UiaSessionStore;
   readonly events: EventStore;
   readonly roomDirectory: RoomDirectoryStore;
+  readonly media: MediaStore;
   /** Flushes and closes; no method may be called afterwards. */
   close(): Promise<void>;
 }

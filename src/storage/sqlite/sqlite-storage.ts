@@ -7,6 +7,7 @@ import { openDatabase } from './database.js';
 import { SqliteDeviceStore } from './device-store.js';
 import { SqliteEventStore } from './event-store.js';
 import { SqliteFilterStore } from './filter-store.js';
+import { SqliteMediaStore } from './media-store.js';
 import { SqliteRoomDirectoryStore } from './room-directory-store.js';
 import { SqliteUiaStore } from './uia-store.js';
 
@@ -18,6 +19,7 @@ export class SqliteStorage implements Storage {
   readonly uia: SqliteUiaStore;
   readonly events: SqliteEventStore;
   readonly roomDirectory: SqliteRoomDirectoryStore;
+  readonly media: SqliteMediaStore;
   private closed = false;
 
   constructor(readonly db: Database.Database) {
@@ -28,6 +30,7 @@ export class SqliteStorage implements Storage {
     this.uia = new SqliteUiaStore(db);
     this.events = new SqliteEventStore(db);
     this.roomDirectory = new SqliteRoomDirectoryStore(db);
+    this.media = new SqliteMediaStore(db);
   }
 
   /** Opens (creating if needed) and migrates the database at `path` (':memory:' for tests). */
