@@ -64,6 +64,7 @@ export function createAppContext(parts: AppContextParts): AppContext {
     logger: parts.logger,
   });
   rooms.attachHooks(hooks);
+  federation.attachPipeline(rooms.pipeline);
   const roomReads = new RoomReads(parts.storage.events, () => clock.now());
   return {
     config: parts.config,
