@@ -2,6 +2,7 @@
  * The one hand-wired object graph of a running server, built once at start. Request handlers get it as
  * `req.app`; services and stores receive only the parts they need.
  */
+import { Federation } from '../federation/federation.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config, RateLimitAction } from './config/config.js';
 import { Hooks } from './hooks.js';
@@ -37,6 +38,8 @@ export interface AppContext {
   readonly media: MediaRepository;
   /** URL previews (media.url_preview). */
   readonly urlPreviews: UrlPreviewer;
+  /** Federation: outbound client, server keys (the pipeline's key ring), ACLs. */
+  readonly federation: Federation;
 }
 
 export interface AppContextParts {
@@ -53,7 +56,15 @@ export function createAppContext(parts: AppContextParts): AppContext {
   const clock = parts.clock ?? systemClock;
   const notifier = new InProcessNotifier();
   const hooks = new Hooks();
+  const federation = new Federation({
+    config: parts.config,
+    signingKey: parts.signingKey,
+    storage: parts.storage,
+    logger: parts.logger,
+    now: () => clock.now(),
+  });
   const rooms = new Rooms({
+    keyRing: federation.keyRing,
     storage: parts.storage,
     serverName: parts.config.server_name,
     signingKey: parts.signingKey,
@@ -62,6 +73,7 @@ export function createAppContext(parts: AppContextParts): AppContext {
     logger: parts.logger,
   });
   rooms.attachHooks(hooks);
+  federation.attachPipeline(rooms.pipeline);
   const roomReads = new RoomReads(parts.storage.events, () => clock.now());
   const media = new MediaRepository({
     config: parts.config,
@@ -85,5 +97,6 @@ export function createAppContext(parts: AppContextParts): AppContext {
     sync: new SyncEngine(parts.storage, roomReads, notifier, () => clock.now()),
     media,
     urlPreviews: new UrlPreviewer(parts.config, media, () => clock.now()),
+    federation,
   };
 }

@@ -104,6 +104,8 @@ export interface RouteInput {
   rawQuery: unknown;
   requester: Requester | undefined;
   path: string;
+  /** Path and query string exactly as sent (what federation request signatures cover). */
+  url: string;
   method: HttpMethod;
   ip: string;
   headers: IncomingHttpHeaders;
@@ -120,6 +122,8 @@ export interface Route {
   readonly rateLimit: RateLimitAction | undefined;
   readonly readsBody: boolean;
   readonly rawBody: { maxBytes: (config: Config) => number } | undefined;
+  /** Overrides `max_request_body_bytes` (federation transactions are larger than client requests). */
+  readonly maxBodyBytes?: number;
   handle(input: RouteInput): Promise<RouteResponse>;
 }
 

@@ -25,7 +25,7 @@ import { type AuthStateLookup, namedPowerLevel, userPowerLevel } from './core-ru
 import { type CreateResult, type EventDraft, EventCreator, type Txn } from './event-creator.js';
 import { EventPipeline } from './event-pipeline.js';
 import { noFederation, type RemoteRoomJoiner } from './federation-seam.js';
-import { LocalKeyRing } from './key-ring.js';
+import { type KeyRing, LocalKeyRing } from './key-ring.js';
 
 export interface RoomsDeps {
   storage: Storage;
@@ -35,6 +35,8 @@ export interface RoomsDeps {
   notifier: Notifier;
   logger: Logger;
   remote?: RemoteRoomJoiner;
+  /** Where signature checks get keys; default: only this server's own key. */
+  keyRing?: KeyRing;
 }
 
 export class Rooms {
@@ -50,7 +52,10 @@ export class Rooms {
     this.serverName = deps.serverName;
     this.remote = deps.remote ?? noFederation;
     this.logger = deps.logger;
-    this.pipeline = new EventPipeline(deps.storage.events, new LocalKeyRing(deps.serverName, [deps.signingKey]));
+    this.pipeline = new EventPipeline(
+      deps.storage.events,
+      deps.keyRing ?? new LocalKeyRing(deps.serverName, [deps.signingKey]),
+    );
     this.creator = new EventCreator(deps.storage.events, this.pipeline, deps.serverName, deps.signingKey, deps.now);
     // Sync waits on room IDs (new events) and user IDs (their own membership changes, e.g. invites).
     this.pipeline.onPersisted(({ event }) => deps.notifier.notify('events', roomEventKeys(event)));

@@ -7,6 +7,7 @@
 import type { JsonObject, JsonValue } from '../core/json.js';
 import type { EventStore, RoomDirectoryStore } from './event-store.js';
 import type { MediaStore } from './media-store.js';
+import type { FederationQueueStore, InboundTxnStore, ServerKeyStore } from './federation-store.js';
 
 export interface UserRecord {
   userId: string;
@@ -162,6 +163,12 @@ export interface Storage {
   readonly events: EventStore;
   readonly roomDirectory: RoomDirectoryStore;
   readonly media: MediaStore;
+  /** Other servers' signing keys (federation). */
+  readonly serverKeys: ServerKeyStore;
+  /** The persisted outbound federation queue. */
+  readonly federationQueue: FederationQueueStore;
+  /** Transactions received over federation (idempotency). */
+  readonly inboundTxns: InboundTxnStore;
   /** Flushes and closes; no method may be called afterwards. */
   close(): Promise<void>;
 }

@@ -9,6 +9,8 @@ import { SqliteEventStore } from './event-store.js';
 import { SqliteFilterStore } from './filter-store.js';
 import { SqliteMediaStore } from './media-store.js';
 import { SqliteRoomDirectoryStore } from './room-directory-store.js';
+import { SqliteServerKeyStore } from './server-key-store.js';
+import { SqliteFederationQueueStore } from './federation-queue-store.js';
 import { SqliteUiaStore } from './uia-store.js';
 
 export class SqliteStorage implements Storage {
@@ -20,6 +22,9 @@ export class SqliteStorage implements Storage {
   readonly events: SqliteEventStore;
   readonly roomDirectory: SqliteRoomDirectoryStore;
   readonly media: SqliteMediaStore;
+  readonly serverKeys: SqliteServerKeyStore;
+  readonly federationQueue: SqliteFederationQueueStore;
+  readonly inboundTxns: SqliteFederationQueueStore;
   private closed = false;
 
   constructor(readonly db: Database.Database) {
@@ -31,6 +36,9 @@ export class SqliteStorage implements Storage {
     this.events = new SqliteEventStore(db);
     this.roomDirectory = new SqliteRoomDirectoryStore(db);
     this.media = new SqliteMediaStore(db);
+    this.serverKeys = new SqliteServerKeyStore(db);
+    this.federationQueue = new SqliteFederationQueueStore(db);
+    this.inboundTxns = this.federationQueue;
   }
 
   /** Opens (creating if needed) and migrates the database at `path` (':memory:' for tests). */
