@@ -13,6 +13,7 @@ import { forbidden, notFound } from '../../src/http/errors.js';
 import { STRIPPED_STATE_TYPES, toStrippedState } from '../../src/rooms/client-event.js';
 import { getRoomVersion } from '../../src/rooms/versions.js';
 import { badEvent, countersign, type RoomFederationDeps } from './room-federation-deps.js';
+import { authChain } from './served-reads.js';
 
 export type SendKind = 'join' | 'leave' | 'knock';
 
@@ -73,7 +74,7 @@ async function joinResponse(deps: RoomFederationDeps, roomId: string, eventId: s
   const store = deps.storage.events;
   const before = (await store.getStateBefore(eventId)) ?? new Map<string, string>();
   const stateIds = [...before.values()];
-  const [state, chain] = await Promise.all([store.getEvents(stateIds), store.getAuthChain([...stateIds, eventId])]);
+  const [state, chain] = await Promise.all([store.getEvents(stateIds), authChain(deps, roomId, [...stateIds, eventId])]);
   const members = await store.getRoomMembers(roomId, ['join']);
   const servers = new Set(members.map((m) => domainOf(m.userId)));
   return {

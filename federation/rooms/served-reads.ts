@@ -82,7 +82,7 @@ export class ServedReads {
     if (!(await this.serverCanSee(origin, stored))) throw forbidden(`${origin} may not see ${eventId}`);
     const state = await this.store.getStateBefore(eventId);
     if (!state) throw notFound(`State at ${eventId} is not known`);
-    return { state, chain: await this.store.getAuthChain([...state.values()]) };
+    return { state, chain: await authChain(this.deps, roomId, [...state.values()]) };
   }
 
   /** The room state before the event (what the requester needs to accept the event itself). */
@@ -103,7 +103,7 @@ export class ServedReads {
   async eventAuth(origin: string, roomId: string, eventId: string): Promise<JsonObject> {
     await this.requireServerInRoom(origin, roomId);
     await this.requireEvent(roomId, eventId);
-    const chain = await this.store.getAuthChain([eventId]);
+    const chain = await authChain(this.deps, roomId, [eventId]);
     return { auth_chain: chain.map((e) => e.event.pdu) as unknown as JsonObject[] };
   }
 
@@ -172,4 +172,22 @@ export class ServedReads {
   private envelope(pdus: Pdu[]): JsonObject {
     return { origin: this.deps.serverName, origin_server_ts: this.deps.now(), pdus: pdus as unknown as JsonObject[] };
   }
+}
+
+/**
+ * The auth chain of `eventIds`. From v12 the create event is implied rather than cited, so it is
+ * added: whoever checks the chain needs it.
+ */
+export async function authChain(deps: RoomFederationDeps, roomId: string, eventIds: readonly string[]): Promise<StoredEvent[]> {
+  const chain = await deps.storage.events.getAuthChain(eventIds);
+  const room = await deps.storage.events.getRoom(roomId);
+  const version = room && getRoomVersion(room.version);
+  if (version?.roomIdFromCreateEvent) {
+    const createId = `$${roomId.slice(1)}`;
+    if (!chain.some((e) => e.event.eventId === createId) && !eventIds.includes(createId)) {
+      const create = await deps.storage.events.getEvent(createId);
+      if (create) chain.unshift(create);
+    }
+  }
+  return chain;
 }

@@ -49,8 +49,8 @@ export class TestFederation {
   private delivery: Promise<void> = Promise.resolve();
   readonly deliveryLog: Array<{ to: string; eventId: string; status: string }> = [];
 
-  async addServer(name: string, users: string[] = []): Promise<TestServer> {
-    const storage = SqliteStorage.open(':memory:');
+  async addServer(name: string, users: string[] = [], dbPath = ':memory:'): Promise<TestServer> {
+    const storage = SqliteStorage.open(dbPath);
     const signingKey = generateSigningKey(`k${this.servers.size}`);
     this.keyRing.keys.set(name, signingKey);
     const notifier = new InProcessNotifier();
@@ -83,6 +83,7 @@ export class TestFederation {
   }
 
   private async deliver(from: TestServer, roomId: string, pdu: Pdu, versionId: string): Promise<void> {
+    if (this.servers.size < 2) return;
     const members = await from.storage.events.getRoomMembers(roomId, ['join']);
     const targets = new Set(members.map((m) => domainOf(m.userId)));
     const member = pdu.type === 'm.room.member' && typeof pdu.state_key === 'string' ? domainOf(pdu.state_key) : undefined;
