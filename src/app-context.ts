@@ -2,6 +2,7 @@
  * The one hand-wired object graph of a running server, built once at start. Request handlers get it as
  * `req.app`; services and stores receive only the parts they need.
  */
+import { Federation } from '../federation/federation.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config, RateLimitAction } from './config/config.js';
 import { Hooks } from './hooks.js';
@@ -30,6 +31,8 @@ export interface AppContext {
   readonly roomReads: RoomReads;
   /** /sync and the history reads (/messages, /context) built on roomReads. */
   readonly sync: SyncEngine;
+  /** Federation: outbound client, server keys (the pipeline's key ring), ACLs. */
+  readonly federation: Federation;
 }
 
 export interface AppContextParts {
@@ -44,7 +47,15 @@ export function createAppContext(parts: AppContextParts): AppContext {
   const clock = parts.clock ?? systemClock;
   const notifier = new InProcessNotifier();
   const hooks = new Hooks();
+  const federation = new Federation({
+    config: parts.config,
+    signingKey: parts.signingKey,
+    storage: parts.storage,
+    logger: parts.logger,
+    now: () => clock.now(),
+  });
   const rooms = new Rooms({
+    keyRing: federation.keyRing,
     storage: parts.storage,
     serverName: parts.config.server_name,
     signingKey: parts.signingKey,
@@ -67,5 +78,6 @@ export function createAppContext(parts: AppContextParts): AppContext {
     rooms,
     roomReads,
     sync: new SyncEngine(parts.storage, roomReads, notifier, () => clock.now()),
+    federation,
   };
 }

@@ -1,4 +1,6 @@
 /** Assembles and runs a server from a validated config; used by `comet start` and by tests. */
+import { readFileSync } from 'node:fs';
+import { clientListenerFederationRoutes, federationRoutes } from '../federation/routes/index.js';
 import { createAppContext, type AppContext } from './app-context.js';
 import { clientApiRoutes } from './client-api/index.js';
 import type { Config } from './config/config.js';
@@ -12,6 +14,8 @@ export interface RunningServer {
   app: AppContext;
   http: HttpApp;
   client: Listener;
+  /** The federation listener, when `listeners.federation` is configured. */
+  federation: Listener | undefined;
   signingKeyCreated: boolean;
   /** Graceful stop: drain requests (up to shutdown_grace_ms), then close the database. */
   stop(): Promise<void>;
@@ -21,11 +25,32 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const { key, created } = loadOrCreateSigningKey(config.signing_key_path);
   const storage = SqliteStorage.open(config.database.path);
   const app = createAppContext({ config, logger, storage, signingKey: key });
-  const http = createHttpApp(app, clientApiRoutes);
+  const http = createHttpApp(app, [...clientApiRoutes, ...clientListenerFederationRoutes]);
+  const fedConfig = config.listeners.federation;
+  const fedHttp = fedConfig ? createHttpApp(app, federationRoutes) : undefined;
+  if (config.federation.insecure_skip_tls_verify) {
+    logger.warn(
+      { event: 'insecure_tls' },
+      'federation.insecure_skip_tls_verify is ON: outbound federation TLS certificates are NOT verified; anyone on the network path can impersonate other servers',
+    );
+  }
   let client: Listener;
+  let federation: Listener | undefined;
   try {
     client = await listen(http, config.listeners.client.host, config.listeners.client.port);
+    if (fedConfig && fedHttp) {
+      const tls =
+        fedConfig.tls_cert !== null && fedConfig.tls_key !== null
+          ? { cert: readFileSync(fedConfig.tls_cert), key: readFileSync(fedConfig.tls_key) }
+          : undefined;
+      federation = await listen(fedHttp, fedConfig.host, fedConfig.port, tls);
+      logger.info(
+        { event: 'listening', listener: 'federation', host: federation.host, port: federation.port, tls: tls !== undefined },
+        'listening',
+      );
+    }
   } catch (err) {
+    app.federation.close();
     await storage.close();
     throw err;
   }
@@ -36,11 +61,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       logger.info({ event: 'stopping' }, 'shutting down: draining requests');
       // Wake long-polls so they answer now instead of holding the shutdown for their full timeout.
       app.notifier.close();
-      await stopListener(http, client, config.shutdown_grace_ms);
+      await Promise.all([
+        stopListener(http, client, config.shutdown_grace_ms),
+        federation && fedHttp ? stopListener(fedHttp, federation, config.shutdown_grace_ms) : undefined,
+      ]);
+      app.federation.close();
       await storage.close();
       logger.info({ event: 'stopped' }, 'stopped');
     })();
     return stopping;
   };
-  return { app, http, client, signingKeyCreated: created, stop };
+  return { app, http, client, federation, signingKeyCreated: created, stop };
 }

@@ -12,6 +12,41 @@ export class ConfigError extends Error {}
 const hostname = z.string().min(1);
 const port = z.number().int().min(0).max(65535);
 
+/** `host:port`, host being a DNS name, an IPv4 address or a bracketed IPv6 address. */
+const hostPort = z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port');
+const keyId = z.string().regex(/^ed25519:[A-Za-z0-9_]+$/, 'must be a key ID such as ed25519:abc');
+const unpaddedBase64 = z.string().regex(/^[A-Za-z0-9+/]+$/, 'must be unpadded base64');
+
+const federation = z.strictObject({
+  /**
+   * Development and tests only: `server name` → `host:port` skips discovery for that server;
+   * `host:port` → `host:port` redirects connections (like curl --resolve), discovery still running.
+   */
+  resolve: z.record(z.string().min(1), hostPort).default({}),
+  /** PEM file of extra CAs trusted for outbound federation TLS, on top of the system CAs. */
+  trusted_ca_file: z.string().nullable().default(null),
+  /** Turns certificate verification off for outbound requests. Logged loudly at start. */
+  insecure_skip_tls_verify: z.boolean().default(false),
+  /** What /.well-known/matrix/server delegates to (`host[:port]`); null: not served (404). */
+  well_known_server: z.string().min(1).nullable().default(null),
+  /** How far ahead this server's key response's `valid_until_ts` lies. */
+  key_validity_ms: z.number().int().min(1000).default(86_400_000),
+  /** Keys this server used to sign with: still published (old_verify_keys) so old events verify. */
+  old_signing_keys: z.record(keyId, z.strictObject({ key: unpaddedBase64, expired_ts: z.number().int().min(0) })).default({}),
+  /** Notaries asked for a server's keys when the server itself cannot be reached. */
+  trusted_key_servers: z
+    .array(
+      z.strictObject({
+        server_name: z.string().min(1),
+        /** Pinned keys of the notary; empty: fetched from the notary itself. */
+        verify_keys: z.record(keyId, unpaddedBase64).default({}),
+      }),
+    )
+    .default([]),
+  /** Default timeout of an outbound federation request. */
+  request_timeout_ms: z.number().int().min(100).default(30_000),
+});
+
 const rateLimit = z.strictObject({
   /** Tokens added to the bucket per second. */
   per_second: z.number().positive(),
@@ -82,6 +117,7 @@ const schema = z.strictObject({
       send: rateLimit.default({ per_second: 10, burst: 50 }),
     })
     .prefault({}),
+  federation: federation.prefault({}),
   max_request_body_bytes: z.number().int().min(1024).default(1024 * 1024),
   shutdown_grace_ms: z.number().int().min(0).default(10_000),
 });
@@ -107,6 +143,9 @@ export function parseConfig(raw: unknown, configDir: string): Config {
   const c = result.data;
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(configDir, p));
   const fed = c.listeners.federation;
+  if (fed && (fed.tls_cert === null) !== (fed.tls_key === null)) {
+    throw new ConfigError('invalid configuration: "listeners.federation": tls_cert and tls_key must be set together');
+  }
   return {
     ...c,
     configDir,
@@ -114,6 +153,10 @@ export function parseConfig(raw: unknown, configDir: string): Config {
     database: { ...c.database, path: abs(c.database.path) },
     signing_key_path: abs(c.signing_key_path),
     media: { ...c.media, path: abs(c.media.path) },
+    federation: {
+      ...c.federation,
+      trusted_ca_file: c.federation.trusted_ca_file === null ? null : abs(c.federation.trusted_ca_file),
+    },
     listeners: {
       client: c.listeners.client,
       federation: fed && {

@@ -117,7 +117,7 @@ async function runPipeline(app: AppContext, route: Route, ctx: RouterContext<Sta
   if (route.rateLimit && route.auth !== 'none') checkRate(app, route, requester?.userId ?? ip);
 
   const rawBody = route.readsBody
-    ? await readJsonObjectBody(ctx, app.config.max_request_body_bytes)
+    ? await readJsonObjectBody(ctx, route.maxBodyBytes ?? app.config.max_request_body_bytes)
     : undefined;
   const res = await route.handle({
     app,
@@ -126,6 +126,7 @@ async function runPipeline(app: AppContext, route: Route, ctx: RouterContext<Sta
     rawQuery: { ...ctx.query },
     requester,
     path: ctx.path,
+    url: ctx.originalUrl,
     method: route.method,
     ip,
     headers: ctx.headers,

@@ -1,5 +1,6 @@
 /** Starting and gracefully stopping HTTP listeners. */
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { HttpApp } from './app.js';
 
@@ -9,8 +10,16 @@ export interface Listener {
   port: number;
 }
 
-export function listen(app: HttpApp, host: string, port: number): Promise<Listener> {
-  const server = createServer(app.koa.callback());
+/** PEM certificate chain and private key: the listener then serves HTTPS. */
+export interface TlsFiles {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+export function listen(app: HttpApp, host: string, port: number, tls?: TlsFiles): Promise<Listener> {
+  const server: Server = tls
+    ? createHttpsServer({ cert: tls.cert, key: tls.key }, app.koa.callback())
+    : createServer(app.koa.callback());
   // Long-polling /sync holds requests open for minutes; the defaults would cut them off.
   server.requestTimeout = 0;
   server.keepAliveTimeout = 65_000;

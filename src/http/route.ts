@@ -77,6 +77,8 @@ export interface RouteInput {
   rawQuery: unknown;
   requester: Requester | undefined;
   path: string;
+  /** Path and query string exactly as sent (what federation request signatures cover). */
+  url: string;
   method: HttpMethod;
   ip: string;
   headers: IncomingHttpHeaders;
@@ -91,6 +93,8 @@ export interface Route {
   readonly auth: AuthMode;
   readonly rateLimit: RateLimitAction | undefined;
   readonly readsBody: boolean;
+  /** Overrides `max_request_body_bytes` (federation transactions are larger than client requests). */
+  readonly maxBodyBytes?: number;
   handle(input: RouteInput): Promise<RouteResponse>;
 }
 

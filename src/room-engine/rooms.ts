@@ -35,7 +35,7 @@ export interface RoomsDeps {
   notifier: Notifier;
   logger: Logger;
   remote?: RemoteRoomJoiner;
-  /** Where remote servers' signing keys come from; without federation only our own keys are known. */
+  /** Where signature checks get keys; default: only this server's own key. */
   keyRing?: KeyRing;
 }
 
@@ -52,7 +52,10 @@ export class Rooms {
     this.serverName = deps.serverName;
     this.remote = deps.remote ?? noFederation;
     this.logger = deps.logger;
-    this.pipeline = new EventPipeline(deps.storage.events, deps.keyRing ?? new LocalKeyRing(deps.serverName, [deps.signingKey]));
+    this.pipeline = new EventPipeline(
+      deps.storage.events,
+      deps.keyRing ?? new LocalKeyRing(deps.serverName, [deps.signingKey]),
+    );
     this.creator = new EventCreator(deps.storage.events, this.pipeline, deps.serverName, deps.signingKey, deps.now);
     // Sync waits on room IDs (new events) and user IDs (their own membership changes, e.g. invites).
     this.pipeline.onPersisted(({ event }) => deps.notifier.notify('events', roomEventKeys(event)));

@@ -6,6 +6,7 @@
  */
 import type { JsonObject, JsonValue } from '../core/json.js';
 import type { EventStore, RoomDirectoryStore } from './event-store.js';
+import type { FederationQueueStore, InboundTxnStore, ServerKeyStore } from './federation-store.js';
 
 export interface UserRecord {
   userId: string;
@@ -160,6 +161,12 @@ export interface Storage {
   readonly uia: UiaSessionStore;
   readonly events: EventStore;
   readonly roomDirectory: RoomDirectoryStore;
+  /** Other servers' signing keys (federation). */
+  readonly serverKeys: ServerKeyStore;
+  /** The persisted outbound federation queue. */
+  readonly federationQueue: FederationQueueStore;
+  /** Transactions received over federation (idempotency). */
+  readonly inboundTxns: InboundTxnStore;
   /** Flushes and closes; no method may be called afterwards. */
   close(): Promise<void>;
 }

@@ -61,3 +61,24 @@ test('bad values fail naming the key', () => {
   assert.match(errorOf(noName), /"server_name"/);
   assert.match(errorOf({ ...minimal(), registration: { tokens: ['has space'] } }), /"registration\.tokens\.0"/);
 });
+
+test('federation settings: defaults, resolve map validation, paths and TLS pairing', () => {
+  const c = parseConfig(minimal(), '/etc/comet');
+  assert.deepEqual(c.federation.resolve, {});
+  assert.equal(c.federation.insecure_skip_tls_verify, false);
+  assert.equal(c.federation.trusted_ca_file, null);
+  assert.equal(c.federation.key_validity_ms, 86_400_000);
+  const fed = parseConfig(
+    {
+      ...minimal(),
+      federation: { resolve: { 'hs2.test': '127.0.0.1:8449', 'x.test:443': '[::1]:9000' }, trusted_ca_file: 'ca.pem' },
+    },
+    '/etc/comet',
+  );
+  assert.equal(fed.federation.resolve['hs2.test'], '127.0.0.1:8449');
+  assert.equal(fed.federation.trusted_ca_file, '/etc/comet/ca.pem');
+  assert.match(errorOf({ ...minimal(), federation: { resolve: { 'hs2.test': 'no-port' } } }), /"federation\.resolve\.hs2\.test"/);
+  assert.match(errorOf({ ...minimal(), federation: { old_signing_keys: { 'rsa:x': { key: 'AA', expired_ts: 1 } } } }), /federation\.old_signing_keys/);
+  const half = { ...minimal(), listeners: { client: { host: '127.0.0.1', port: 1 }, federation: { tls_cert: 'c.pem' } } };
+  assert.match(errorOf(half), /tls_cert and tls_key must be set together/);
+});

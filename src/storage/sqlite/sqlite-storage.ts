@@ -8,6 +8,8 @@ import { SqliteDeviceStore } from './device-store.js';
 import { SqliteEventStore } from './event-store.js';
 import { SqliteFilterStore } from './filter-store.js';
 import { SqliteRoomDirectoryStore } from './room-directory-store.js';
+import { SqliteServerKeyStore } from './server-key-store.js';
+import { SqliteFederationQueueStore } from './federation-queue-store.js';
 import { SqliteUiaStore } from './uia-store.js';
 
 export class SqliteStorage implements Storage {
@@ -18,6 +20,9 @@ export class SqliteStorage implements Storage {
   readonly uia: SqliteUiaStore;
   readonly events: SqliteEventStore;
   readonly roomDirectory: SqliteRoomDirectoryStore;
+  readonly serverKeys: SqliteServerKeyStore;
+  readonly federationQueue: SqliteFederationQueueStore;
+  readonly inboundTxns: SqliteFederationQueueStore;
   private closed = false;
 
   constructor(readonly db: Database.Database) {
@@ -28,6 +33,9 @@ export class SqliteStorage implements Storage {
     this.uia = new SqliteUiaStore(db);
     this.events = new SqliteEventStore(db);
     this.roomDirectory = new SqliteRoomDirectoryStore(db);
+    this.serverKeys = new SqliteServerKeyStore(db);
+    this.federationQueue = new SqliteFederationQueueStore(db);
+    this.inboundTxns = this.federationQueue;
   }
 
   /** Opens (creating if needed) and migrates the database at `path` (':memory:' for tests). */

@@ -5,6 +5,8 @@
 import type Database from 'better-sqlite3';
 import { accounts001 } from './001-accounts.js';
 import { rooms002 } from './002-rooms.js';
+import { federationKeys004 } from './004-federation-keys.js';
+import { federationQueue005 } from './005-federation-queue.js';
 
 export interface Migration {
   version: number;
@@ -12,4 +14,4 @@ export interface Migration {
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [accounts001, rooms002];
+export const MIGRATIONS: readonly Migration[] = [accounts001, rooms002, federationKeys004, federationQueue005];
