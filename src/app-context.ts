@@ -3,6 +3,7 @@
  * `req.app`; services and stores receive only the parts they need.
  */
 import { Federation } from '../federation/federation.js';
+import { RoomFederation } from '../federation/rooms/room-federation.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config, RateLimitAction } from './config/config.js';
 import { Hooks } from './hooks.js';
@@ -33,6 +34,8 @@ export interface AppContext {
   readonly sync: SyncEngine;
   /** Federation: outbound client, server keys (the pipeline's key ring), ACLs. */
   readonly federation: Federation;
+  /** Rooms across servers: membership handshakes, remote joins, reads served to other servers. */
+  readonly roomFederation: RoomFederation;
 }
 
 export interface AppContextParts {
@@ -64,6 +67,19 @@ export function createAppContext(parts: AppContextParts): AppContext {
     logger: parts.logger,
   });
   rooms.attachHooks(hooks);
+  const roomFederation = new RoomFederation(
+    {
+      serverName: parts.config.server_name,
+      signingKey: parts.signingKey,
+      storage: parts.storage,
+      rooms,
+      keyRing: federation.keyRing,
+      notifier,
+      logger: parts.logger,
+      now: () => clock.now(),
+    },
+    federation.client,
+  );
   const roomReads = new RoomReads(parts.storage.events, () => clock.now());
   return {
     config: parts.config,
@@ -79,5 +95,6 @@ export function createAppContext(parts: AppContextParts): AppContext {
     roomReads,
     sync: new SyncEngine(parts.storage, roomReads, notifier, () => clock.now()),
     federation,
+    roomFederation,
   };
 }

@@ -250,7 +250,7 @@ function toMatrixError(err: unknown, fallback: string): MatrixError {
   if (typeof err === 'object' && err !== null) {
     const e = err as { status?: unknown; errcode?: unknown; error?: unknown };
     if (typeof e.errcode === 'string' && typeof e.status === 'number') {
-      return new MatrixError(e.status >= 500 ? 502 : e.status, e.errcode, typeof e.error === 'string' ? e.error : fallback);
+      return new MatrixError(e.status >= 500 || e.status < 400 ? 502 : e.status, e.errcode, typeof e.error === 'string' ? e.error : fallback);
     }
   }
   return new MatrixError(502, 'M_UNKNOWN', `${fallback}: ${err instanceof Error ? err.message : String(err)}`);
