@@ -1,15 +1,20 @@
 /**
  * The federation services of a running server, built once with the app context: the outbound
- * client, the key ring (ours and other servers' keys) and inbound server ACL checks.
+ * client, the key ring (ours and other servers' keys), inbound server ACL checks, the outbound
+ * sender (fed by the event pipeline), inbound transactions and the EDU handler registry.
  */
 import type { Config } from '../src/config/config.js';
 import { decodeBase64 } from '../src/core/base64.js';
 import type { SigningKey } from '../src/core/signing.js';
 import type { Logger } from '../src/logger.js';
+import type { EventPipeline } from '../src/room-engine/event-pipeline.js';
 import type { Storage } from '../src/storage/storage.js';
 import { FederationClient, type FederationClientDeps } from './client/federation-client.js';
 import { ServerAcls } from './http/server-acls.js';
+import { type EduHandler, EduRegistry } from './edu/edu-registry.js';
+import { TransactionHandler } from './inbound/transaction-handler.js';
 import { ServerKeyRing } from './keys/server-key-ring.js';
+import { FederationSender } from './sender/federation-sender.js';
 
 export interface FederationDeps {
   config: Config;
@@ -26,8 +31,11 @@ export class Federation {
   readonly client: FederationClient;
   readonly keyRing: ServerKeyRing;
   readonly acl: ServerAcls;
+  readonly edus: EduRegistry;
+  readonly sender: FederationSender;
+  private transactionHandler: TransactionHandler | undefined;
 
-  constructor(d: FederationDeps) {
+  constructor(private readonly d: FederationDeps) {
     const fed = d.config.federation;
     this.serverName = d.config.server_name;
     this.client = new FederationClient({
@@ -57,9 +65,50 @@ export class Federation {
       logger: d.logger,
     });
     this.acl = new ServerAcls(d.storage.events);
+    this.edus = new EduRegistry(d.logger);
+    this.sender = new FederationSender({
+      serverName: this.serverName,
+      queue: d.storage.federationQueue,
+      events: d.storage.events,
+      client: this.client,
+      logger: d.logger,
+      now: d.now,
+    });
+  }
+
+  /** Connects federation to the room engine: local events go out, inbound PDUs come in through `pipeline`. */
+  attachPipeline(pipeline: EventPipeline): void {
+    pipeline.onPersisted(this.sender.onPersisted);
+    this.transactionHandler = new TransactionHandler({
+      serverName: this.serverName,
+      pipeline,
+      events: this.d.storage.events,
+      txns: this.d.storage.inboundTxns,
+      edus: this.edus,
+      acl: this.acl,
+      client: this.client,
+      logger: this.d.logger,
+      now: this.d.now,
+    });
+  }
+
+  get transactions(): TransactionHandler {
+    if (!this.transactionHandler) throw new Error('federation is not attached to the event pipeline');
+    return this.transactionHandler;
+  }
+
+  /** For the services that own EDU types (typing, receipts, presence, device lists, to-device, …). */
+  registerEduHandler(eduType: string, handler: EduHandler): void {
+    this.edus.registerEduHandler(eduType, handler);
+  }
+
+  /** Starts sending what is queued (call once the server is up). */
+  async start(): Promise<void> {
+    await this.sender.start();
   }
 
   close(): void {
+    this.sender.stop();
     this.client.close();
   }
 }

@@ -80,6 +80,7 @@ export function createAppContext(parts: AppContextParts): AppContext {
     },
     federation.client,
   );
+  federation.attachPipeline(rooms.pipeline);
   const roomReads = new RoomReads(parts.storage.events, () => clock.now());
   return {
     config: parts.config,

@@ -54,6 +54,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await storage.close();
     throw err;
   }
+  if (federation) await app.federation.start();
   logger.info({ event: 'listening', listener: 'client', host: client.host, port: client.port }, 'listening');
   let stopping: Promise<void> | undefined;
   const stop = () => {

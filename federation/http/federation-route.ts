@@ -74,6 +74,7 @@ export async function authenticateServer(
     input.log.warn({ origin: params.origin, key: params.key }, 'X-Matrix signature does not verify');
     throw unauthorized('invalid X-Matrix signature');
   }
+  app.federation.sender.markAlive(params.origin);
   return params.origin;
 }
 

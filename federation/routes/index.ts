@@ -14,6 +14,7 @@ import { queryProfile } from './query-profile.js';
 import { sendJoin } from './send-join.js';
 import { sendKnock } from './send-knock.js';
 import { sendLeave } from './send-leave.js';
+import { sendTransaction } from './send.js';
 import { federationVersion, wellKnownServer } from './server-info.js';
 import { stateRoute } from './state.js';
 import { stateIdsRoute } from './state-ids.js';
@@ -41,6 +42,7 @@ export const federationRoutes: readonly Route[] = [
   timestampToEvent,
   queryDirectory,
   queryProfile,
+  sendTransaction,
 ];
 
 /** Served on the client listener too: delegation is usually looked up on the name's port 443. */

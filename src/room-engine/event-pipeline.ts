@@ -179,6 +179,41 @@ export class EventPipeline {
     return { status: 'persisted', event, streamOrdering: persisted.streamOrdering };
   }
 
+  /**
+   * Stores a remote event with no known state around it (an outlier: state or auth events fetched
+   * over federation to fill a gap). Checked for format, signatures and content hash (a mismatch
+   * redacts it) and, when its auth events are known, against them; it never enters the timeline or
+   * the current state.
+   */
+  async acceptOutlier(raw: unknown, version: RoomVersion): Promise<PipelineOutcome> {
+    const valid = validatePdu(raw, version);
+    if (!valid.ok) return { status: 'invalid', reason: valid.reason };
+    let pdu = valid.value;
+    let event = toRoomEvent(pdu, version);
+    const existing = await this.store.getEvent(event.eventId);
+    if (existing) return { status: 'duplicate', event: existing.event, streamOrdering: existing.streamOrdering };
+    const sigs = await this.checkSignatures(event, version);
+    if (!sigs.ok) return { status: 'invalid', reason: sigs.reason };
+    if (!checkContentHash(pdu)) {
+      pdu = redactPdu(pdu, version);
+      event = toRoomEvent(pdu, version);
+    }
+    const authMap = await this.store.getEvents(event.authEventIds);
+    let rejectedReason: string | undefined;
+    if (authMap.size === event.authEventIds.length) {
+      const authEvents = event.authEventIds.map((id) => authMap.get(id)!.event);
+      if (version.roomIdFromCreateEvent && event.type !== 'm.room.create') {
+        const create = await this.store.getEvent(`$${event.roomId.slice(1)}`);
+        if (create) authEvents.push(create.event);
+      }
+      const r = checkEventAuth(version, event, lookupIn(authEvents));
+      if (!r.allowed) rejectedReason = r.reason;
+    }
+    const persisted = await this.store.persistEvent({ event, outlier: true, rejectedReason });
+    if (rejectedReason !== undefined) return { status: 'rejected', event, reason: rejectedReason };
+    return { status: 'persisted', event, streamOrdering: persisted.streamOrdering };
+  }
+
   /** The state before an event: the state after its single prev event, or the resolution of several. */
   async stateBeforeFromPrevs(
     event: { type: string; prevEventIds: readonly string[] },
@@ -206,6 +241,11 @@ export class EventPipeline {
     if (groups.length === 1) return { ok: true, state: { map: await this.store.getStateGroup(groups[0]), group: groups[0] } };
     const maps = await Promise.all(groups.map((g) => this.store.getStateGroup(g)));
     return { ok: true, state: { map: await this.resolve(maps, version), group: undefined } };
+  }
+
+  /** Resolves state sets (e.g. states fetched over federation at a gap in the graph). */
+  resolveStates(maps: StateMap[], version: RoomVersion): Promise<StateMap> {
+    return this.resolve(maps, version);
   }
 
   /** `pending` is the event being accepted: part of a state set but not stored yet. */
