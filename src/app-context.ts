@@ -3,6 +3,7 @@
  * `req.app`; services and stores receive only the parts they need.
  */
 import { Federation } from '../federation/federation.js';
+import { RoomFederation } from '../federation/rooms/room-federation.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config, RateLimitAction } from './config/config.js';
 import { Hooks } from './hooks.js';
@@ -40,6 +41,8 @@ export interface AppContext {
   readonly urlPreviews: UrlPreviewer;
   /** Federation: outbound client, server keys (the pipeline's key ring), ACLs. */
   readonly federation: Federation;
+  /** Rooms across servers: membership handshakes, remote joins, reads served to other servers. */
+  readonly roomFederation: RoomFederation;
 }
 
 export interface AppContextParts {
@@ -73,6 +76,19 @@ export function createAppContext(parts: AppContextParts): AppContext {
     logger: parts.logger,
   });
   rooms.attachHooks(hooks);
+  const roomFederation = new RoomFederation(
+    {
+      serverName: parts.config.server_name,
+      signingKey: parts.signingKey,
+      storage: parts.storage,
+      rooms,
+      keyRing: federation.keyRing,
+      notifier,
+      logger: parts.logger,
+      now: () => clock.now(),
+    },
+    federation.client,
+  );
   federation.attachPipeline(rooms.pipeline);
   const roomReads = new RoomReads(parts.storage.events, () => clock.now());
   const media = new MediaRepository({
@@ -98,5 +114,6 @@ export function createAppContext(parts: AppContextParts): AppContext {
     media,
     urlPreviews: new UrlPreviewer(parts.config, media, () => clock.now()),
     federation,
+    roomFederation,
   };
 }

@@ -1,8 +1,24 @@
 /** Every route of the federation listener. Add new endpoints here (one file each under federation/routes/). */
 import type { Route } from '../../src/http/route.js';
 import { batchQueryServerKeys, getServerKeys, queryServerKeys } from './keys.js';
+import { backfill } from './backfill.js';
+import { getEvent } from './event.js';
+import { eventAuth } from './event-auth.js';
+import { getMissingEvents } from './get-missing-events.js';
+import { inviteV2 } from './invite.js';
+import { makeJoin } from './make-join.js';
+import { makeKnock } from './make-knock.js';
+import { makeLeave } from './make-leave.js';
+import { queryDirectory } from './query-directory.js';
+import { queryProfile } from './query-profile.js';
+import { sendJoin } from './send-join.js';
+import { sendKnock } from './send-knock.js';
+import { sendLeave } from './send-leave.js';
 import { sendTransaction } from './send.js';
 import { federationVersion, wellKnownServer } from './server-info.js';
+import { stateRoute } from './state.js';
+import { stateIdsRoute } from './state-ids.js';
+import { timestampToEvent } from './timestamp-to-event.js';
 
 export const federationRoutes: readonly Route[] = [
   getServerKeys,
@@ -10,6 +26,22 @@ export const federationRoutes: readonly Route[] = [
   batchQueryServerKeys,
   federationVersion,
   wellKnownServer,
+  makeJoin,
+  sendJoin,
+  makeLeave,
+  sendLeave,
+  makeKnock,
+  sendKnock,
+  inviteV2,
+  getEvent,
+  stateRoute,
+  stateIdsRoute,
+  eventAuth,
+  backfill,
+  getMissingEvents,
+  timestampToEvent,
+  queryDirectory,
+  queryProfile,
   sendTransaction,
 ];
 

@@ -10,7 +10,7 @@ import { buildEvent } from '../core/event-builder.js';
 import { MAX_PDU_BYTES } from '../core/event-format.js';
 import { referenceHash } from '../core/event-hashes.js';
 import type { JsonObject } from '../core/json.js';
-import type { RoomEvent } from '../core/pdu.js';
+import type { Pdu, RoomEvent } from '../core/pdu.js';
 import { stateKeyOf } from '../core/pdu.js';
 import type { SigningKey } from '../core/signing.js';
 import type { PlannedEvent } from '../rooms/create-room-plan.js';
@@ -77,15 +77,34 @@ export class EventCreator {
     return this.buildAndAccept(roomId, version, draft, extremities, resolved.state, txn);
   }
 
-  private async buildAndAccept(
+  /**
+   * Builds and signs an event on top of the room's forward extremities without accepting it:
+   * for events another server must countersign first (an invite to a remote user).
+   */
+  async build(roomId: string, draft: EventDraft): Promise<{ ok: true; pdu: Pdu; version: RoomVersion } | { ok: false; errcode: CreateErrorCode; error: string }> {
+    return this.pipeline.exclusive(roomId, async () => {
+      const room = await this.store.getRoom(roomId);
+      const version = room && getRoomVersion(room.version);
+      if (!room || !version) return { ok: false, errcode: 'M_NOT_FOUND', error: `unknown room ${roomId}` };
+      const extremities = (await this.store.getForwardExtremities(roomId)).slice(0, MAX_PREV_EVENTS);
+      if (extremities.length === 0) return { ok: false, errcode: 'M_UNKNOWN', error: `room ${roomId} has no forward extremities` };
+      const resolved = await this.pipeline.resolveStatesAfter(extremities, version);
+      if (!resolved.ok) return { ok: false, errcode: 'M_UNKNOWN', error: resolved.reason };
+      const pdu = await this.buildPdu(roomId, version, draft, extremities, resolved.state);
+      if (canonicalJsonBytes(pdu).length > MAX_PDU_BYTES) {
+        return { ok: false, errcode: 'M_TOO_LARGE', error: `event is larger than ${MAX_PDU_BYTES} bytes` };
+      }
+      return { ok: true, pdu, version };
+    });
+  }
+
+  private async buildPdu(
     roomId: string | undefined,
     version: RoomVersion,
     draft: EventDraft,
     prevEvents: string[],
     before: ResolvedState,
-    txn: Txn | undefined,
-    newRoomCreator?: string,
-  ): Promise<CreateResult> {
+  ): Promise<Pdu> {
     const authIds: string[] = [];
     for (const [type, stateKey] of authEventKeysFor(version, draft)) {
       const id = before.map.get(stateKeyOf(type, stateKey));
@@ -117,6 +136,19 @@ export class EventCreator {
       this.key,
       refHashes,
     );
+    return pdu;
+  }
+
+  private async buildAndAccept(
+    roomId: string | undefined,
+    version: RoomVersion,
+    draft: EventDraft,
+    prevEvents: string[],
+    before: ResolvedState,
+    txn: Txn | undefined,
+    newRoomCreator?: string,
+  ): Promise<CreateResult> {
+    const pdu = await this.buildPdu(roomId, version, draft, prevEvents, before);
     if (canonicalJsonBytes(pdu).length > MAX_PDU_BYTES) {
       return { ok: false, errcode: 'M_TOO_LARGE', error: `event is larger than ${MAX_PDU_BYTES} bytes` };
     }
@@ -155,7 +187,7 @@ export class EventCreator {
   }
 }
 
-function toResult(outcome: PipelineOutcome, version: RoomVersion): CreateResult {
+export function toResult(outcome: PipelineOutcome, version: RoomVersion): CreateResult {
   switch (outcome.status) {
     case 'persisted':
     case 'duplicate':

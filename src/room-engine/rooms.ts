@@ -44,7 +44,7 @@ export class Rooms {
   readonly creator: EventCreator;
   private readonly storage: Storage;
   private readonly serverName: string;
-  private readonly remote: RemoteRoomJoiner;
+  private remote: RemoteRoomJoiner;
   private readonly logger: Logger;
 
   constructor(deps: RoomsDeps) {
@@ -59,6 +59,18 @@ export class Rooms {
     this.creator = new EventCreator(deps.storage.events, this.pipeline, deps.serverName, deps.signingKey, deps.now);
     // Sync waits on room IDs (new events) and user IDs (their own membership changes, e.g. invites).
     this.pipeline.onPersisted(({ event }) => deps.notifier.notify('events', roomEventKeys(event)));
+  }
+
+  /** Plugs in federation (built after the rooms service, which it uses). */
+  attachRemote(remote: RemoteRoomJoiner): void {
+    this.remote = remote;
+  }
+
+  /** Whether this server takes part in the room: it has the room's graph and a local user is joined. */
+  async serverInRoom(roomId: string): Promise<boolean> {
+    if ((await this.storage.events.getForwardExtremities(roomId)).length === 0) return false;
+    const members = await this.storage.events.getRoomMembers(roomId, ['join']);
+    return members.some((m) => domainOf(m.userId) === this.serverName);
   }
 
   /** Hooks the account side fires: profile changes update member events; deactivation leaves rooms. */
@@ -85,8 +97,10 @@ export class Rooms {
     const version = getRoomVersion(versionId);
     if (!version) throw new MatrixError(400, 'M_UNSUPPORTED_ROOM_VERSION', `Unsupported room version ${versionId}`);
     const profile = (await this.storage.accounts.getProfile(userId)) ?? {};
+    // Remote invitees are invited once the room exists: their servers must countersign each invite.
+    const remoteInvitees = (request.invite ?? []).filter((u) => domainOf(u) !== this.serverName && u !== userId);
     const planned = planCreateRoom({
-      request,
+      request: { ...request, invite: request.invite?.filter((u) => !remoteInvitees.includes(u)) },
       creator: userId,
       serverName: this.serverName,
       version,
@@ -95,9 +109,6 @@ export class Rooms {
     });
     if (!planned.ok) throw new MatrixError(400, planned.errcode, planned.error);
     const { plan } = planned;
-    for (const invitee of request.invite ?? []) {
-      if (domainOf(invitee) !== this.serverName) await this.remote.inviteRemoteUser('', userId, invitee);
-    }
     if (plan.alias !== undefined && (await this.storage.roomDirectory.getAlias(plan.alias))) {
       throw new MatrixError(400, 'M_ROOM_IN_USE', `Room alias ${plan.alias} is already taken`);
     }
@@ -112,6 +123,13 @@ export class Rooms {
       this.logger.warn({ alias: plan.alias, roomId: created.roomId }, 'alias taken while the room was being created');
     }
     if (plan.publish) await this.storage.roomDirectory.setRoomPublic(created.roomId, true);
+    for (const invitee of new Set(remoteInvitees)) {
+      try {
+        await this.remote.inviteRemoteUser(created.roomId, userId, invitee, undefined);
+      } catch (err) {
+        this.logger.warn({ roomId: created.roomId, invitee, err: String(err) }, 'remote invite at room creation failed');
+      }
+    }
     return created.roomId;
   }
 
@@ -136,6 +154,15 @@ export class Rooms {
       avatarUrl: typeof profile.avatar_url === 'string' ? profile.avatar_url : undefined,
     });
     if (roomId === undefined) return this.remote.joinRemoteRoom(userId, roomIdOrAlias, via, content);
+    if (!(await this.serverInRoom(roomId))) {
+      // Known here but not joined by anyone local (an invite, or everyone left): the room's
+      // current graph is elsewhere. A room only this server ever had is joined locally.
+      try {
+        return await this.remote.joinRemoteRoom(userId, roomId, via, content);
+      } catch (err) {
+        if ((await this.storage.events.getForwardExtremities(roomId)).length === 0) throw err;
+      }
+    }
     const current = await this.storage.events.getMembership(roomId, userId);
     if (current?.membership === 'join') return roomId;
     await this.sendOrThrow(roomId, { type: 'm.room.member', stateKey: userId, sender: userId, content });
@@ -144,7 +171,7 @@ export class Rooms {
 
   async knock(userId: string, roomIdOrAlias: string, reason: string | undefined, via: readonly string[] = []): Promise<string> {
     const roomId = await this.resolveRoom(roomIdOrAlias);
-    if (roomId === undefined) return this.remote.knockRemoteRoom(userId, roomIdOrAlias, via, reason);
+    if (roomId === undefined || !(await this.serverInRoom(roomId))) return this.remote.knockRemoteRoom(userId, roomId ?? roomIdOrAlias, via, reason);
     const version = await this.requireRoom(roomId);
     if (!version.knocking) throw forbidden(`Room version ${version.id} does not support knocking`);
     await this.membership('knock', userId, roomId, userId, reason);
@@ -154,10 +181,17 @@ export class Rooms {
   /** invite, leave, kick, ban, unban (and knock once resolved): the sender acts on `target`. */
   async membership(action: MembershipAction, sender: string, roomId: string, target: string, reason?: string): Promise<string> {
     await this.requireRoom(roomId);
-    if (action === 'invite' && domainOf(target) !== this.serverName) await this.remote.inviteRemoteUser(roomId, sender, target);
     const current = await this.storage.events.getMembership(roomId, target);
     const pre = precheckMembershipAction(action, sender, target, membershipOf(current && { membership: current.membership }));
     if (!pre.ok) throw new MatrixError(pre.errcode === 'M_UNKNOWN' ? 400 : 403, pre.errcode, pre.error);
+    if (action === 'invite' && domainOf(target) !== this.serverName) return this.remote.inviteRemoteUser(roomId, sender, target, reason);
+    if (action === 'leave' && sender === target && !(await this.serverInRoom(roomId))) {
+      try {
+        return await this.remote.leaveRemoteRoom(sender, roomId, reason);
+      } catch (err) {
+        if ((await this.storage.events.getForwardExtremities(roomId)).length === 0) throw err;
+      }
+    }
     const profile = action === 'knock' ? ((await this.storage.accounts.getProfile(sender)) ?? {}) : {};
     const content = membershipContent(action, {
       reason,

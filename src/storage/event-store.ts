@@ -60,6 +60,12 @@ export interface PersistEventInput {
   txn?: { userId: string; deviceId: string; txnId: string };
   /** The event is a redaction that takes effect on `redacts`. */
   effectiveRedaction?: boolean;
+  /**
+   * An outlier membership event of a local user in a room this server is not in (a remote
+   * invite or knock, or the leave that rejects one): recorded as that user's membership so
+   * /sync shows it, although the room has no current state here.
+   */
+  outOfRoomMembership?: boolean;
 }
 
 export interface PersistedEvent {
@@ -79,6 +85,8 @@ export interface TopologicalToken {
 export interface EventStore {
   /** One transaction: event row, edges, state group(s), current state, memberships, extremities, txn, redaction. */
   persistEvent(input: PersistEventInput): Promise<PersistedEvent>;
+  /** Several events in one transaction, in order (e.g. the state and auth chain of a remote join as outliers). */
+  persistEvents(inputs: readonly PersistEventInput[]): Promise<PersistedEvent[]>;
 
   getRoom(roomId: string): Promise<RoomRecord | undefined>;
   getEvent(eventId: string): Promise<StoredEvent | undefined>;

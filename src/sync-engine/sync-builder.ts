@@ -126,7 +126,18 @@ export class SyncBuilder {
   }
 
   private async strippedState(plan: RoomPlan): Promise<JsonObject[]> {
-    const state = (await this.storage.events.getStateBefore(plan.eventId)) ?? new Map<string, string>();
+    const before = await this.storage.events.getStateBefore(plan.eventId);
+    if (!before) {
+      // An invite or knock in a room this server is not in: the stripped state came with it over federation.
+      const ev = await this.storage.events.getEvent(plan.eventId);
+      if (ev) {
+        const unsigned = ev.event.pdu.unsigned ?? {};
+        const given = unsigned.invite_room_state ?? unsigned.knock_room_state;
+        const stripped = Array.isArray(given) ? given.filter((s): s is JsonObject => typeof s === 'object' && s !== null && !Array.isArray(s)) : [];
+        return [...stripped, toStrippedState(ev.event) as unknown as JsonObject];
+      }
+    }
+    const state = before ?? new Map<string, string>();
     const ids = STRIPPED_STATE_TYPES.map((t) => state.get(stateKeyOf(t, ''))).filter((x): x is string => x !== undefined);
     const events = await this.storage.events.getEvents([...ids, plan.eventId]);
     return [...events.values()]

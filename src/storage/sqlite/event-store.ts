@@ -102,6 +102,10 @@ export class SqliteEventStore implements EventStore {
     return this.db.transaction(() => this.persistSync(input)).immediate();
   }
 
+  async persistEvents(inputs: readonly PersistEventInput[]): Promise<PersistedEvent[]> {
+    return this.db.transaction(() => inputs.map((i) => this.persistSync(i))).immediate();
+  }
+
   private persistSync(input: PersistEventInput): PersistedEvent {
     const ev = input.event;
     const rejected = input.rejectedReason !== undefined;
@@ -109,7 +113,7 @@ export class SqliteEventStore implements EventStore {
     const softFailed = input.softFailed === true;
 
     if (input.newRoom) {
-      this.prep('INSERT INTO rooms (room_id, room_version, creator, is_public, created_stream) VALUES (?, ?, ?, 0, 0)').run(
+      this.prep('INSERT INTO rooms (room_id, room_version, creator, is_public, created_stream) VALUES (?, ?, ?, 0, 0) ON CONFLICT (room_id) DO NOTHING').run(
         ev.roomId,
         input.newRoom.version,
         input.newRoom.creator,
@@ -132,6 +136,8 @@ export class SqliteEventStore implements EventStore {
       }
     }
 
+    // An event known so far only as an outlier (e.g. an auth event, a remote invite) now gets its place in the graph.
+    if (!outlier) this.prep('DELETE FROM events WHERE event_id = ? AND outlier = 1').run(ev.eventId);
     const info = this.prep(
         `INSERT INTO events (event_id, room_id, type, state_key, sender, depth, origin_server_ts, pdu,
            rejected_reason, outlier, soft_failed, redacts, state_group_before, state_group_after)
@@ -175,6 +181,15 @@ export class SqliteEventStore implements EventStore {
       }
       if (input.newCurrentState) this.replaceCurrentState(ev, stream, input.newCurrentState, false);
       else if (input.currentStateDelta) this.replaceCurrentState(ev, stream, input.currentStateDelta, true);
+    }
+
+    if (outlier && input.outOfRoomMembership && ev.type === 'm.room.member' && ev.stateKey !== undefined) {
+      const m = ev.content.membership;
+      this.prep(
+        `INSERT INTO room_memberships (room_id, user_id, membership, event_id, stream_ordering, forgotten) VALUES (?, ?, ?, ?, ?, 0)
+         ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership, event_id = excluded.event_id,
+           stream_ordering = excluded.stream_ordering, forgotten = 0`,
+      ).run(ev.roomId, ev.stateKey, typeof m === 'string' ? m : 'leave', ev.eventId, stream);
     }
 
     if (input.txn) {

@@ -1,0 +1,186 @@
+/**
+ * Checks and stores events whose place in the room graph is not known: the state and auth chain
+ * a remote server returns for a join, the auth events of a received event. They get the
+ * checks an outlier can get — format, signatures, content hash (redacted on mismatch) and the
+ * auth rules against their own auth events — and are stored as outliers in one transaction,
+ * rejected ones with their reason. Nothing is announced: outliers are not in any timeline.
+ */
+import { checkContentHash } from '../core/event-hashes.js';
+import { toRoomEvent, validatePdu } from '../core/event-format.js';
+import { requiredSignatures, verifyEventSignatures } from '../core/event-signing.js';
+import type { RoomEvent } from '../core/pdu.js';
+import { stateKeyOf } from '../core/pdu.js';
+import { redactPdu } from '../core/redaction.js';
+import type { VerifyKey } from '../core/signing.js';
+import type { RoomVersion } from '../rooms/versions.js';
+import type { EventStore, PersistEventInput } from '../storage/event-store.js';
+import { type AuthStateLookup, checkAuthEventsList, checkEventAuth } from './core-rules.js';
+import type { KeyRing } from './key-ring.js';
+
+export interface OutlierImport {
+  /** Every event of the batch that is now stored (or was already), accepted or rejected, by ID. */
+  events: Map<string, RoomEvent>;
+  /** The IDs of those that failed the auth rules, with why. */
+  rejected: Map<string, string>;
+  /** Dropped without being stored: malformed, badly signed, or missing auth events. */
+  dropped: Array<{ eventId?: string; reason: string }>;
+}
+
+export interface OutlierImportOptions {
+  /** The batch opens a room this server did not have (a remote join): its row is written with it. */
+  newRoom?: { creator: string };
+}
+
+/**
+ * Imports `raws` (PDUs in the room version's format) as outliers. Order does not matter: the
+ * batch is checked in auth-chain order, so every event is checked after its auth events.
+ */
+export async function importOutliers(
+  store: EventStore,
+  keyRing: KeyRing,
+  version: RoomVersion,
+  raws: readonly unknown[],
+  opts: OutlierImportOptions = {},
+): Promise<OutlierImport> {
+  const dropped: OutlierImport['dropped'] = [];
+  const parsed = new Map<string, RoomEvent>();
+  for (const raw of raws) {
+    const v = validatePdu(raw, version);
+    if (!v.ok) {
+      dropped.push({ reason: v.reason });
+      continue;
+    }
+    const ev = toRoomEvent(v.value, version);
+    parsed.set(ev.eventId, ev);
+  }
+
+  const known = await store.getEvents([...parsed.keys()]);
+  const keys = await preloadKeys(keyRing, [...parsed.values()].filter((e) => !known.has(e.eventId)), version);
+  const fresh = new Map<string, RoomEvent>();
+  for (const [id, ev] of parsed) {
+    if (known.has(id)) continue;
+    const sig = verifyEventSignatures(ev.pdu, version, (s, k) => keys.get(`${s}\u0000${k}`));
+    if (!sig.ok) {
+      dropped.push({ eventId: id, reason: sig.reason });
+      continue;
+    }
+    fresh.set(id, checkContentHash(ev.pdu) ? ev : toRoomEvent(redactPdu(ev.pdu, version), version));
+  }
+
+  // Auth events outside the batch must already be stored.
+  const outside = new Set<string>();
+  for (const ev of fresh.values()) for (const a of ev.authEventIds) if (!fresh.has(a) && !known.has(a)) outside.add(a);
+  if (version.roomIdFromCreateEvent) {
+    for (const ev of fresh.values()) if (ev.type !== 'm.room.create') outside.add(`$${ev.roomId.slice(1)}`);
+  }
+  for (const id of fresh.keys()) outside.delete(id);
+  for (const id of known.keys()) outside.delete(id);
+  const stored = await store.getEvents([...outside]);
+  for (const [id, s] of known) stored.set(id, s);
+
+  const available = new Map<string, RoomEvent>();
+  const rejected = new Map<string, string>();
+  for (const [id, s] of stored) {
+    available.set(id, s.event);
+    if (s.rejectedReason !== undefined) rejected.set(id, s.rejectedReason);
+  }
+
+  const inputs: PersistEventInput[] = [];
+  for (const ev of authOrder(fresh, version)) {
+    const missing = ev.authEventIds.filter((a) => !available.has(a));
+    if (missing.length > 0) {
+      dropped.push({ eventId: ev.eventId, reason: `auth events not known: ${missing.join(', ')}` });
+      continue;
+    }
+    const authEvents = ev.authEventIds.map((a) => available.get(a)!);
+    const implied: RoomEvent[] = [];
+    if (version.roomIdFromCreateEvent && ev.type !== 'm.room.create') {
+      const create = available.get(`$${ev.roomId.slice(1)}`);
+      if (!create) {
+        dropped.push({ eventId: ev.eventId, reason: 'create event not known' });
+        continue;
+      }
+      implied.push(create);
+    }
+    let reason: string | undefined;
+    const list = checkAuthEventsList(version, ev, authEvents, (a) => rejected.has(a));
+    if (!list.allowed) reason = list.reason;
+    else {
+      const auth = checkEventAuth(version, ev, lookupIn([...implied, ...authEvents]));
+      if (!auth.allowed) reason = auth.reason;
+    }
+    available.set(ev.eventId, ev);
+    if (reason !== undefined) rejected.set(ev.eventId, reason);
+    inputs.push({ event: ev, outlier: true, rejectedReason: reason });
+  }
+
+  if (opts.newRoom && inputs.length > 0) inputs[0] = { ...inputs[0], newRoom: { version: version.id, creator: opts.newRoom.creator } };
+  if (inputs.length > 0) await store.persistEvents(inputs);
+
+  const events = new Map<string, RoomEvent>();
+  for (const [id] of parsed) {
+    const ev = available.get(id);
+    if (ev) events.set(id, ev);
+  }
+  return { events, rejected, dropped };
+}
+
+/** Fetches each signing server's keys once for the whole batch. */
+async function preloadKeys(keyRing: KeyRing, events: readonly RoomEvent[], version: RoomVersion): Promise<Map<string, VerifyKey>> {
+  const wanted = new Map<string, Set<string>>();
+  for (const ev of events) {
+    for (const server of requiredSignatures(ev.pdu, version)) {
+      let ids = wanted.get(server);
+      if (!ids) {
+        ids = new Set();
+        wanted.set(server, ids);
+      }
+      for (const k of Object.keys(ev.pdu.signatures?.[server] ?? {})) ids.add(k);
+    }
+  }
+  const out = new Map<string, VerifyKey>();
+  await Promise.all(
+    [...wanted].map(async ([server, ids]) => {
+      for (const k of await keyRing.getVerifyKeys(server, [...ids])) out.set(`${server}\u0000${k.keyId}`, k);
+    }),
+  );
+  return out;
+}
+
+/** The batch ordered so that each event comes after those of its auth events that are in the batch; cycles are left out. */
+function authOrder(batch: ReadonlyMap<string, RoomEvent>, version: RoomVersion): RoomEvent[] {
+  const pending = new Map<string, number>();
+  const children = new Map<string, string[]>();
+  for (const [id, ev] of batch) {
+    let n = 0;
+    const deps = new Set(ev.authEventIds);
+    // From v12 every event depends on the create event without citing it.
+    if (version.roomIdFromCreateEvent && ev.type !== 'm.room.create') deps.add(`$${ev.roomId.slice(1)}`);
+    for (const a of deps) {
+      if (!batch.has(a)) continue;
+      n++;
+      const c = children.get(a);
+      if (c) c.push(id);
+      else children.set(a, [id]);
+    }
+    pending.set(id, n);
+  }
+  const ready = [...batch.keys()].filter((id) => pending.get(id) === 0);
+  const out: RoomEvent[] = [];
+  while (ready.length > 0) {
+    const id = ready.pop()!;
+    out.push(batch.get(id)!);
+    for (const c of children.get(id) ?? []) {
+      const n = pending.get(c)! - 1;
+      pending.set(c, n);
+      if (n === 0) ready.push(c);
+    }
+  }
+  return out;
+}
+
+function lookupIn(events: readonly RoomEvent[]): AuthStateLookup {
+  const m = new Map<string, RoomEvent>();
+  for (const e of events) if (e.stateKey !== undefined) m.set(stateKeyOf(e.type, e.stateKey), e);
+  return (type, stateKey) => m.get(stateKeyOf(type, stateKey));
+}
