@@ -37,6 +37,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       // Wake long-polls so they answer now instead of holding the shutdown for their full timeout.
       app.notifier.close();
       await stopListener(http, client, config.shutdown_grace_ms);
+      app.close();
       await storage.close();
       logger.info({ event: 'stopped' }, 'stopped');
     })();
