@@ -5,6 +5,7 @@
  * process over keep-alive connections. Scenarios: 1 sender; 50 concurrent senders in one room;
  * 50 concurrent senders each in their own room. Prints the median of several runs and the
  * server's RSS. Run: node dist/bench/send.js [runs]
+ * (SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server.)
  */
 import { startServer } from '../spec-tests/harness/server.js';
 import { type BenchUser, fmt, LoadClient, median, register, rssMb } from './load-client.js';
@@ -15,6 +16,7 @@ const SENDERS = 50;
 const MESSAGES_PER_SENDER = 60;
 
 const server = await startServer({
+  nodeArgs: process.env.SERVER_NODE_ARGS?.split(' ').filter((a) => a !== ''),
   config: {
     // The access log stays on (info), as in production; the limiter must not throttle the load.
     rate_limits: { send: { per_second: 1_000_000, burst: 1_000_000 } },

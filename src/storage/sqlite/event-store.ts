@@ -8,11 +8,13 @@ import type { JsonObject } from '../../core/json.js';
 import type { Pdu, RoomEvent, StateMap } from '../../core/pdu.js';
 import { splitStateKey, stateKeyOf } from '../../core/pdu.js';
 import { getRoomVersion } from '../../rooms/versions.js';
+import { GroupCommit } from './group-commit.js';
 import type {
   Direction,
   EventStore,
   MembershipRecord,
   PersistEventInput,
+  PersistedChain,
   PersistedEvent,
   RoomRecord,
   StateInput,
@@ -59,6 +61,9 @@ class Lru<K, V> {
     }
     return v;
   }
+  clear(): void {
+    this.map.clear();
+  }
   set(k: K, v: V): void {
     this.map.delete(k);
     this.map.set(k, v);
@@ -83,8 +88,14 @@ export class SqliteEventStore implements EventStore {
   private readonly versions = new Map<string, string>();
 
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly commits: GroupCommit;
+  /** One event's writes as a savepoint inside the group transaction, so a failure undoes exactly that event. */
+  private readonly persistOne: (input: PersistEventInput) => PersistedEvent;
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Database.Database) {
+    this.commits = new GroupCommit(db, { onRollback: () => this.dropCaches() });
+    this.persistOne = db.transaction((input: PersistEventInput) => this.persistSync(input));
+  }
 
   /** Prepared statements are cached by SQL text; preparing is far costlier than running. */
   private prep(sql: string): Database.Statement {
@@ -99,7 +110,39 @@ export class SqliteEventStore implements EventStore {
   // ---- writes ----
 
   async persistEvent(input: PersistEventInput): Promise<PersistedEvent> {
-    return this.db.transaction(() => this.persistSync(input)).immediate();
+    const r = await this.persistEvents([input]);
+    if (r.error !== undefined) throw r.error;
+    return r.persisted[0];
+  }
+
+  persistEvents(inputs: readonly PersistEventInput[]): Promise<PersistedChain> {
+    return this.commits.submit(() => {
+      const persisted: PersistedEvent[] = [];
+      for (const input of inputs) {
+        try {
+          persisted.push(this.persistOne(input));
+        } catch (error) {
+          this.dropCaches();
+          return { persisted, error };
+        }
+      }
+      return { persisted };
+    });
+  }
+
+  /** Commits writes still waiting for their group (before the database is closed). */
+  flushPendingWrites(): void {
+    this.commits.flush();
+  }
+
+  /**
+   * Rolled-back writes may have filled the caches, and their row IDs (state groups) will be
+   * handed out again: forget everything rather than serve a state that was never committed.
+   */
+  private dropCaches(): void {
+    this.events.clear();
+    this.groups.clear();
+    this.versions.clear();
   }
 
   private persistSync(input: PersistEventInput): PersistedEvent {
