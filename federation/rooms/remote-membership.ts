@@ -243,9 +243,7 @@ export class RemoteRooms implements RemoteRoomJoiner {
     const create = stripped.find((s) => s.type === 'm.room.create');
     const creator = typeof create?.sender === 'string' ? create.sender : event.sender;
     if (!(await this.deps.storage.events.getEvent(event.eventId))) {
-      await this.deps.storage.events.persistEvents([
-        { event, outlier: true, outOfRoomMembership: true, newRoom: { version: version.id, creator } },
-      ]);
+      await this.deps.storage.events.persistEvent({ event, outlier: true, outOfRoomMembership: true, newRoom: { version: version.id, creator } });
     }
     this.deps.notifier.notify('events', [event.sender]);
   }
