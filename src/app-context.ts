@@ -12,6 +12,7 @@ import { InProcessNotifier, type Notifier } from './notifier.js';
 import { RoomReads } from './room-engine/room-reads.js';
 import { Rooms } from './room-engine/rooms.js';
 import type { Storage } from './storage/storage.js';
+import { SyncEngine } from './sync-engine/sync-engine.js';
 
 export interface AppContext {
   readonly config: Config;
@@ -27,6 +28,8 @@ export interface AppContext {
   readonly rooms: Rooms;
   /** Visibility-checked reads of room events and state. */
   readonly roomReads: RoomReads;
+  /** /sync and the history reads (/messages, /context) built on roomReads. */
+  readonly sync: SyncEngine;
 }
 
 export interface AppContextParts {
@@ -50,6 +53,7 @@ export function createAppContext(parts: AppContextParts): AppContext {
     logger: parts.logger,
   });
   rooms.attachHooks(hooks);
+  const roomReads = new RoomReads(parts.storage.events, () => clock.now());
   return {
     config: parts.config,
     serverName: parts.config.server_name,
@@ -61,6 +65,7 @@ export function createAppContext(parts: AppContextParts): AppContext {
     hooks,
     signingKey: parts.signingKey,
     rooms,
-    roomReads: new RoomReads(parts.storage.events, () => clock.now()),
+    roomReads,
+    sync: new SyncEngine(parts.storage, roomReads, notifier, () => clock.now()),
   };
 }

@@ -1,39 +1,105 @@
 /**
- * Wakes long-polling readers (e.g. /sync) when a stream changes. Writers call `notify` after their
- * write commits, naming the keys affected (user IDs, room IDs); readers `waitFor` any of their keys.
- * This in-process version suffices for one server process.
+ * Wakes long-polling readers (/sync now, WebSocket sync later) when a stream changes.
+ *
+ * Writers call `notify(stream, keys)` after their write commits, naming the keys affected: room
+ * IDs for room events, user IDs for per-user streams (account data, to-device, the target of a
+ * membership change, so an invite wakes the invitee who is not yet in the room). Readers wait on
+ * the keys relevant to them: their user ID and the rooms they are in.
+ *
+ * No lost wake-ups: a reader takes `mark()` BEFORE reading storage and passes it to `waitFor`;
+ * a notification for one of its keys after the mark resolves the wait at once, so a write that
+ * committed between the read and the wait is never slept through.
+ *
+ * Transport: notifications travel through a `NotifierTransport`. In one process it loops back
+ * synchronously; a multi-process deployment substitutes one that publishes to the other processes
+ * (e.g. PostgreSQL LISTEN/NOTIFY) and feeds what they publish into `deliver`. Readers and writers
+ * never see the difference.
  */
 export type StreamName = 'account_data' | 'events' | 'to_device' | 'typing' | 'receipts' | 'presence' | 'device_lists';
 
+export interface StreamChange {
+  stream: StreamName;
+  keys: readonly string[];
+}
+
 export interface Notifier {
   notify(stream: StreamName, keys: Iterable<string>): void;
+  /** An opaque point in this notifier's history, to pass to `waitFor` as `since`. */
+  mark(): number;
   /**
-   * Resolves with the stream that changed for one of `keys`, or null after `timeoutMs`, on `signal`
-   * abort, or when the notifier closes (shutdown).
+   * Resolves with the stream that changed for one of `keys` (after `since`, if given, else from
+   * now on), or null after `timeoutMs`, on `signal` abort, or when the notifier closes (shutdown).
    */
-  waitFor(keys: Iterable<string>, timeoutMs: number, signal?: AbortSignal): Promise<StreamName | null>;
+  waitFor(keys: Iterable<string>, timeoutMs: number, signal?: AbortSignal, since?: number): Promise<StreamName | null>;
   /** Releases every waiter (with null) and makes later waits return at once. */
   close(): void;
+}
+
+/** Carries changes between the processes sharing a database. */
+export interface NotifierTransport {
+  /** Sends a change to every process, this one included (it arrives through the subscriber). */
+  publish(change: StreamChange): void;
+  subscribe(deliver: (change: StreamChange) => void): void;
+  close(): void;
+}
+
+/** The single-process transport: delivers synchronously to this process. */
+export class LoopbackTransport implements NotifierTransport {
+  private deliver: ((change: StreamChange) => void) | undefined;
+  publish(change: StreamChange): void {
+    this.deliver?.(change);
+  }
+  subscribe(deliver: (change: StreamChange) => void): void {
+    this.deliver = deliver;
+  }
+  close(): void {
+    this.deliver = undefined;
+  }
 }
 
 type Waiter = (stream: StreamName | null) => void;
 
 export class InProcessNotifier implements Notifier {
   private readonly waiters = new Map<string, Set<Waiter>>();
+  /** Per key: the sequence number and stream of the latest change delivered for it. */
+  private readonly last = new Map<string, { seq: number; stream: StreamName }>();
+  private seq = 0;
   private closed = false;
 
+  constructor(private readonly transport: NotifierTransport = new LoopbackTransport()) {
+    transport.subscribe((change) => this.deliver(change));
+  }
+
   notify(stream: StreamName, keys: Iterable<string>): void {
+    if (this.closed) return;
+    this.transport.publish({ stream, keys: [...keys] });
+  }
+
+  mark(): number {
+    return this.seq;
+  }
+
+  /** A change from the transport: record it and wake the waiters on its keys. */
+  private deliver(change: StreamChange): void {
+    const seq = ++this.seq;
     const woken = new Set<Waiter>();
-    for (const key of keys) {
+    for (const key of change.keys) {
+      this.last.set(key, { seq, stream: change.stream });
       const set = this.waiters.get(key);
       if (set) for (const w of set) woken.add(w);
     }
-    for (const w of woken) w(stream);
+    for (const w of woken) w(change.stream);
   }
 
-  waitFor(keys: Iterable<string>, timeoutMs: number, signal?: AbortSignal): Promise<StreamName | null> {
+  waitFor(keys: Iterable<string>, timeoutMs: number, signal?: AbortSignal, since?: number): Promise<StreamName | null> {
     if (this.closed || signal?.aborted) return Promise.resolve(null);
     const keyList = [...new Set(keys)];
+    if (since !== undefined) {
+      for (const key of keyList) {
+        const l = this.last.get(key);
+        if (l && l.seq > since) return Promise.resolve(l.stream);
+      }
+    }
     return new Promise((resolve) => {
       let done = false;
       const finish: Waiter = (stream) => {
@@ -61,8 +127,16 @@ export class InProcessNotifier implements Notifier {
 
   close(): void {
     this.closed = true;
+    this.transport.close();
     const all = new Set<Waiter>();
     for (const set of this.waiters.values()) for (const w of set) all.add(w);
     for (const w of all) w(null);
   }
+}
+
+/** The keys a persisted room event wakes: its room, and the target of a membership change. */
+export function roomEventKeys(event: { roomId: string; type: string; stateKey: string | undefined }): string[] {
+  const keys = [event.roomId];
+  if (event.type === 'm.room.member' && event.stateKey !== undefined) keys.push(event.stateKey);
+  return keys;
 }

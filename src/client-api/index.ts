@@ -1,11 +1,21 @@
 /** Every client-server API route. Add new endpoints here (one file each under src/client-api/<area>/). */
 import type { Route } from '../http/route.js';
+import {
+  getAccountData,
+  getRoomAccountData,
+  putAccountData,
+  putRoomAccountData,
+} from './account-data/account-data.js';
+import { deleteTag, getTags, putTag } from './account-data/tags.js';
+import { changePassword } from './account/change-password.js';
+import { deactivateAccount } from './account/deactivate.js';
 import { getPublicRooms, postPublicRooms } from './directory/public-rooms.js';
 import { deleteRoomAlias, getRoomAlias, putRoomAlias } from './directory/room-alias.js';
 import { getRoomVisibility, putRoomVisibility } from './directory/room-visibility.js';
 import { getLocalAliases } from './rooms/aliases.js';
 import { banUser } from './rooms/ban.js';
 import { createRoom } from './rooms/create-room.js';
+import { getEventContext } from './rooms/context.js';
 import { getRoomEvent } from './rooms/event.js';
 import { forgetRoom } from './rooms/forget.js';
 import { inviteUser } from './rooms/invite.js';
@@ -16,20 +26,13 @@ import { kickUser } from './rooms/kick.js';
 import { knockRoom } from './rooms/knock.js';
 import { leaveRoom } from './rooms/leave.js';
 import { getMembers } from './rooms/members.js';
+import { getMessages } from './rooms/messages.js';
 import { redactEvent } from './rooms/redact.js';
 import { sendMessage } from './rooms/send.js';
 import { getRoomState } from './rooms/state.js';
+import { timestampToEvent } from './rooms/timestamp-to-event.js';
 import { getStateEvent, getStateEventEmptyKey, putStateEvent, putStateEventEmptyKey } from './rooms/state-event.js';
 import { unbanUser } from './rooms/unban.js';
-import {
-  getAccountData,
-  getRoomAccountData,
-  putAccountData,
-  putRoomAccountData,
-} from './account-data/account-data.js';
-import { deleteTag, getTags, putTag } from './account-data/tags.js';
-import { changePassword } from './account/change-password.js';
-import { deactivateAccount } from './account/deactivate.js';
 import { register } from './account/register.js';
 import { registerAvailable } from './account/register-available.js';
 import { registrationTokenValidity } from './account/registration-token-validity.js';
@@ -48,6 +51,7 @@ import { deleteProfileField, setProfileField } from './profile/set-profile-field
 import { capabilities } from './server/capabilities.js';
 import { versions } from './server/versions.js';
 import { wellKnownClient } from './server/well-known.js';
+import { sync } from './sync/sync.js';
 
 /** Room endpoints (src/client-api/rooms, src/client-api/directory). */
 const roomRoutes: readonly Route[] = [
@@ -81,6 +85,9 @@ const roomRoutes: readonly Route[] = [
   getPublicRooms,
   postPublicRooms,
 ];
+
+/** Sync and history reads (src/client-api/sync, rooms/messages, rooms/context, rooms/timestamp-to-event). */
+const syncRoutes: readonly Route[] = [sync, getMessages, getEventContext, timestampToEvent];
 
 export const clientApiRoutes: readonly Route[] = [
   // server
@@ -122,4 +129,6 @@ export const clientApiRoutes: readonly Route[] = [
   deleteTag,
   // rooms
   ...roomRoutes,
+  // sync and history
+  ...syncRoutes,
 ];

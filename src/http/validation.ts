@@ -13,7 +13,9 @@ function keyPath(path: readonly PropertyKey[]): string {
  */
 export function validationError(issues: readonly z.core.$ZodIssue[], where: 'body' | 'query'): MatrixError {
   const issue = issues[0];
-  const missing = issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined;
+  // A required key that is absent fails as invalid_type (typed keys) or invalid_value (enums).
+  const missing =
+    (issue.code === 'invalid_type' || issue.code === 'invalid_value') && (issue as { input?: unknown }).input === undefined;
   const what = keyPath(issue.path);
   if (missing) return missingParam(`Missing ${where === 'query' ? 'query parameter' : 'key'} '${what}'`);
   const msg = `Invalid ${where === 'query' ? 'query parameter' : 'value for'} '${what}': ${issue.message}`;

@@ -10,7 +10,7 @@ import type { SigningKey } from '../core/signing.js';
 import type { Hooks } from '../hooks.js';
 import { forbidden, MatrixError, notFound } from '../http/errors.js';
 import type { Logger } from '../logger.js';
-import type { Notifier } from '../notifier.js';
+import { type Notifier, roomEventKeys } from '../notifier.js';
 import { type CreateRoomRequest, planCreateRoom } from '../rooms/create-room-plan.js';
 import {
   canForget,
@@ -52,12 +52,8 @@ export class Rooms {
     this.logger = deps.logger;
     this.pipeline = new EventPipeline(deps.storage.events, new LocalKeyRing(deps.serverName, [deps.signingKey]));
     this.creator = new EventCreator(deps.storage.events, this.pipeline, deps.serverName, deps.signingKey, deps.now);
-    // Sync waits on room IDs (new events) and user IDs (their own membership changes).
-    this.pipeline.onPersisted(({ event }) => {
-      const keys = [event.roomId];
-      if (event.type === 'm.room.member' && event.stateKey !== undefined) keys.push(event.stateKey);
-      deps.notifier.notify('events', keys);
-    });
+    // Sync waits on room IDs (new events) and user IDs (their own membership changes, e.g. invites).
+    this.pipeline.onPersisted(({ event }) => deps.notifier.notify('events', roomEventKeys(event)));
   }
 
   /** Hooks the account side fires: profile changes update member events; deactivation leaves rooms. */

@@ -132,6 +132,11 @@ export interface EventStore {
   ): Promise<StoredEvent[]>;
   /** Timeline events of all the given rooms within a stream range, oldest first. */
   getEventsInRooms(roomIds: readonly string[], fromExclusive: number, toInclusive: number): Promise<StoredEvent[]>;
+  /**
+   * Timeline events of a room nearest a timestamp: `f` those with `origin_server_ts` >= `ts`
+   * oldest first, `b` those with `origin_server_ts` <= `ts` newest first (ties by stream order).
+   */
+  getRoomEventsByTimestamp(roomId: string, ts: number, dir: Direction, limit: number): Promise<StoredEvent[]>;
 }
 
 export interface PublicRoomsPage {

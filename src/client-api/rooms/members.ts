@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { JsonObject } from '../../core/json.js';
 import { splitStateKey } from '../../core/pdu.js';
+import { invalidParam } from '../../http/errors.js';
 import { defineRoute } from '../../http/route.js';
+import { parsePaginationToken } from '../../sync/sync-token.js';
 
 const MEMBERSHIPS = ['join', 'invite', 'knock', 'leave', 'ban'] as const;
 
@@ -20,13 +22,11 @@ export const getMembers = defineRoute({
     await app.rooms.requireRoom(params.roomId);
     let state = await app.roomReads.readableState(params.roomId, requester.userId);
     if (query.at !== undefined) {
-      // `at` is a stream position (the sync helper's tokens carry it): the state after the last event before it.
-      const pos = Number(/\d+/.exec(query.at)?.[0] ?? Number.NaN);
-      if (Number.isFinite(pos)) {
-        const [last] = await app.storage.events.getRoomEventsByStream(params.roomId, 0, pos, 1, 'b');
-        const at = last && (await app.storage.events.getStateAfter(last.event.eventId));
-        if (at) state = at;
-      }
+      // `at` is a /sync prev_batch or next_batch token (src/sync/sync-token.ts).
+      const token = parsePaginationToken(query.at);
+      if (!token) throw invalidParam(`Invalid at token ${query.at}`);
+      const at = await app.sync.history.stateAtToken(params.roomId, token);
+      if (at.size > 0) state = at;
     }
     const ids = [...state].filter(([k]) => splitStateKey(k)[0] === 'm.room.member').map(([, id]) => id);
     const events = await app.roomReads.formatMany(ids, requester);

@@ -536,4 +536,15 @@ export class SqliteEventStore implements EventStore {
       .all(JSON.stringify(roomIds), fromExclusive, toInclusive) as EventRow[];
     return rows.map((r) => this.fromRow(r));
   }
+
+  async getRoomEventsByTimestamp(roomId: string, ts: number, dir: Direction, limit: number): Promise<StoredEvent[]> {
+    const cmp = dir === 'b' ? '<=' : '>=';
+    const order = dir === 'b' ? 'DESC' : 'ASC';
+    const rows = this.prep(
+        `SELECT ${EVENT_COLS} FROM events WHERE room_id = ? AND origin_server_ts ${cmp} ? AND ${TIMELINE}
+         ORDER BY origin_server_ts ${order}, stream_ordering ${order} LIMIT ?`,
+      )
+      .all(roomId, ts, limit) as EventRow[];
+    return rows.map((r) => this.fromRow(r));
+  }
 }

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { invalidParam } from '../../http/errors.js';
+import { defineRoute } from '../../http/route.js';
+import { parseSyncToken } from '../../sync/sync-token.js';
+import { syncFilterParam } from './filter-param.js';
+
+/** Long polls are capped so a connection is never held longer than proxies tolerate. */
+const MAX_TIMEOUT_MS = 5 * 60_000;
+
+const boolParam = z.enum(['true', 'false']).optional();
+
+export const sync = defineRoute({
+  method: 'GET',
+  path: '/_matrix/client/v3/sync',
+  auth: 'required',
+  query: z
+    .object({
+      filter: z.string().optional(),
+      since: z.string().optional(),
+      full_state: boolParam,
+      set_presence: z.enum(['offline', 'online', 'unavailable']).optional(),
+      timeout: z.string().regex(/^[0-9]{1,15}$/, 'expected a non-negative integer').optional(),
+      use_state_after: boolParam,
+    })
+    .loose(),
+  handler: async ({ app, requester, query }) => {
+    const since = query.since === undefined ? undefined : parseSyncToken(query.since);
+    if (query.since !== undefined && since === undefined) throw invalidParam(`Invalid since token ${query.since}`);
+    const filter = await syncFilterParam(query.filter, requester.userId, app.storage.filters);
+    const body = await app.sync.sync({
+      viewer: { userId: requester.userId, deviceId: requester.deviceId },
+      since,
+      filter,
+      fullState: query.full_state === 'true',
+      timeoutMs: Math.min(Number(query.timeout ?? 0), MAX_TIMEOUT_MS),
+    });
+    return { body };
+  },
+});

@@ -1,0 +1,307 @@
+/**
+ * Builds one /sync response for a user and device from `since` (undefined: initial sync) up to
+ * `current`. Pure reads: the long-poll loop around it lives in the endpoint. See docs/sync.md for
+ * the rules (which rooms appear where, what `state` holds, unread counts, lazy loading).
+ */
+import type { JsonObject } from '../core/json.js';
+import { type StateMap, splitStateKey, stateKeyOf } from '../core/pdu.js';
+import type { Viewer } from '../room-engine/room-reads.js';
+import { STRIPPED_STATE_TYPES, toStrippedState } from '../rooms/client-event.js';
+import type { MembershipRecord } from '../storage/event-store.js';
+import type { AccountDataChange, Storage } from '../storage/storage.js';
+import { accountDataPasses, effectiveLimit, type Filter, roomPasses } from '../sync/filter.js';
+import type { LazyMemberCache } from '../sync/lazy-members.js';
+import { selectLazyMembers } from '../sync/lazy-members.js';
+import { formatTopoToken, type SyncToken, topoBefore } from '../sync/sync-token.js';
+import { countUnread, type UnreadCounts } from '../sync/unread.js';
+import { asJson, memberEntries, type RoomHistory } from './room-history.js';
+
+const DEFAULT_TIMELINE_LIMIT = 10;
+const MAX_TIMELINE_LIMIT = 1000;
+/** Unread counting looks at most this many events back; counts saturate there. */
+const UNREAD_SCAN = 500;
+const UNREAD_PAGE = 20;
+const MAX_HEROES = 5;
+
+export interface SyncRequest {
+  viewer: Required<Viewer>;
+  since: SyncToken | undefined;
+  current: SyncToken;
+  filter: Filter;
+  fullState: boolean;
+}
+
+export interface SyncResult {
+  body: JsonObject;
+  /** Nothing for the client: the long poll may wait for more. */
+  empty: boolean;
+  /** Keys to wait on: the user and the rooms they are joined to. */
+  wakeKeys: string[];
+}
+
+interface RoomPlan {
+  roomId: string;
+  membership: string;
+  /** Stream position of the membership event. */
+  at: number;
+  eventId: string;
+}
+
+export class SyncBuilder {
+  constructor(
+    private readonly storage: Storage,
+    private readonly history: RoomHistory,
+    private readonly lazyCache: LazyMemberCache,
+  ) {}
+
+  async build(req: SyncRequest): Promise<SyncResult> {
+    const { viewer, since, current, filter } = req;
+    if (!since && filter.room.state.lazyLoadMembers) this.lazyCache.reset(viewer.userId, viewer.deviceId);
+
+    const plans = await this.roomPlans(viewer.userId, current.events);
+    const adChanges = await this.storage.accountData.changesSince(viewer.userId, since?.accountData ?? 0);
+    const relevantAd = adChanges.filter((c) => c.streamId <= current.accountData);
+
+    const join: JsonObject = {};
+    const invite: JsonObject = {};
+    const knock: JsonObject = {};
+    const leave: JsonObject = {};
+    for (const plan of plans) {
+      if (!roomPasses(filter.room, plan.roomId)) continue;
+      const changedSinceLast = since === undefined || plan.at > since.events;
+      if (plan.membership === 'join') {
+        const section = await this.roomSection(req, plan, current.events, relevantAd, true);
+        if (section) join[plan.roomId] = section;
+      } else if (plan.membership === 'invite' && changedSinceLast) {
+        invite[plan.roomId] = { invite_state: { events: await this.strippedState(plan) } };
+      } else if (plan.membership === 'knock' && changedSinceLast) {
+        knock[plan.roomId] = { knock_state: { events: await this.strippedState(plan) } };
+      } else if (plan.membership === 'leave' || plan.membership === 'ban') {
+        const wanted = since === undefined || req.fullState ? filter.room.includeLeave : plan.at > since.events;
+        if (!wanted) continue;
+        const section = await this.roomSection(req, plan, plan.at, relevantAd, false);
+        if (section) leave[plan.roomId] = section;
+      }
+    }
+
+    const globalAd = relevantAd
+      .filter((c) => c.roomId === null && accountDataPasses(filter.accountData, c.type))
+      .map((c) => ({ type: c.type, content: c.content }));
+
+    const rooms: JsonObject = {};
+    if (Object.keys(join).length > 0) rooms.join = join;
+    if (Object.keys(invite).length > 0) rooms.invite = invite;
+    if (Object.keys(knock).length > 0) rooms.knock = knock;
+    if (Object.keys(leave).length > 0) rooms.leave = leave;
+    const empty = Object.keys(rooms).length === 0 && globalAd.length === 0;
+    const body: JsonObject = {
+      next_batch: '',
+      rooms,
+      account_data: { events: globalAd },
+      presence: { events: [] },
+      to_device: { events: [] },
+    };
+    const wakeKeys = [viewer.userId, ...plans.filter((p) => p.membership === 'join').map((p) => p.roomId)];
+    return { body, empty, wakeKeys };
+  }
+
+  /** The user's rooms with their membership as of stream position `upTo`. */
+  private async roomPlans(userId: string, upTo: number): Promise<RoomPlan[]> {
+    const out: RoomPlan[] = [];
+    for (const m of await this.storage.events.getRoomsForUser(userId)) {
+      if (m.forgotten) continue;
+      const plan = m.streamOrdering <= upTo ? toPlan(m) : await this.membershipAt(m.roomId, userId, upTo);
+      if (plan) out.push(plan);
+    }
+    return out;
+  }
+
+  /** A membership that changed after `upTo` (written while this sync was reading): what it was then. */
+  private async membershipAt(roomId: string, userId: string, upTo: number): Promise<RoomPlan | undefined> {
+    const state = await this.history.stateAtStream(roomId, upTo);
+    const id = state.get(stateKeyOf('m.room.member', userId));
+    const ev = id === undefined ? undefined : await this.storage.events.getEvent(id);
+    const m = ev?.event.content.membership;
+    return ev && typeof m === 'string' ? { roomId, membership: m, at: ev.streamOrdering, eventId: ev.event.eventId } : undefined;
+  }
+
+  private async strippedState(plan: RoomPlan): Promise<JsonObject[]> {
+    const state = (await this.storage.events.getStateBefore(plan.eventId)) ?? new Map<string, string>();
+    const ids = STRIPPED_STATE_TYPES.map((t) => state.get(stateKeyOf(t, ''))).filter((x): x is string => x !== undefined);
+    const events = await this.storage.events.getEvents([...ids, plan.eventId]);
+    return [...events.values()]
+      .sort((a, b) => a.streamOrdering - b.streamOrdering)
+      .map((e) => toStrippedState(e.event) as unknown as JsonObject);
+  }
+
+  /**
+   * A joined or left room's section. `upTo` is the end of its timeline: the sync's position for
+   * joined rooms, the leave event for left ones. Undefined when an incremental sync has nothing.
+   */
+  private async roomSection(
+    req: SyncRequest,
+    plan: RoomPlan,
+    upTo: number,
+    adChanges: readonly AccountDataChange[],
+    joined: boolean,
+  ): Promise<JsonObject | undefined> {
+    const { viewer, since, filter } = req;
+    const roomId = plan.roomId;
+    // Full state when the client has no earlier view of this room: initial sync, a join (or a
+    // join-and-leave) since the last sync, or full_state.
+    let full = since === undefined || req.fullState;
+    if (!full && since) {
+      const sinceState = await this.history.stateAtStream(roomId, since.events);
+      full = (await this.history.membershipIn(sinceState, viewer.userId)) !== 'join';
+    }
+    const from = full && !req.fullState ? 0 : (since?.events ?? 0);
+    const tlFilter = filter.room.timeline;
+    const limit = effectiveLimit(tlFilter, DEFAULT_TIMELINE_LIMIT, MAX_TIMELINE_LIMIT);
+    const window = await this.history.latestWindow(viewer.userId, roomId, from, upTo, tlFilter, limit);
+    const first = window.events[0];
+
+    const startState: StateMap = first
+      ? ((await this.storage.events.getStateBefore(first.event.eventId)) ?? new Map())
+      : await this.history.stateAtStream(roomId, upTo);
+    const sinceState = full || !since ? undefined : await this.history.stateAtStream(roomId, since.events);
+    // A left room shows its state only to a user who was in it: not after a rejected invite or a knock.
+    const wasIn =
+      joined ||
+      (await this.history.membershipIn(startState, viewer.userId)) === 'join' ||
+      window.events.some((e) => e.event.type === 'm.room.member' && e.event.stateKey === viewer.userId && e.event.content.membership === 'join');
+    const stateIds = wasIn
+      ? await this.selectState(req, roomId, startState, sinceState, window.events.map((e) => e.event.sender), full)
+      : [];
+
+    const roomAd = adChanges
+      .filter((c) => c.roomId === roomId && roomPasses(filter.room.accountData, roomId) && accountDataPasses(filter.room.accountData, c.type))
+      .map((c) => ({ type: c.type, content: c.content }));
+
+    if (!full && window.events.length === 0 && stateIds.length === 0 && roomAd.length === 0) return undefined;
+
+    const prevBatch = first
+      ? topoBefore({ depth: first.event.depth, streamOrdering: first.streamOrdering })
+      : await this.history.endPosition(roomId, upTo);
+    const section: JsonObject = {
+      timeline: {
+        events: asJson(await this.history.formatEvents(window.events, viewer, true)),
+        limited: window.more,
+        prev_batch: formatTopoToken(prevBatch),
+      },
+      state: { events: asJson(await this.history.formatState(stateIds, viewer, filter.room.state, true)) },
+      account_data: { events: roomAd },
+    };
+    if (joined) {
+      section.ephemeral = { events: [] };
+      section.summary = await this.summary(roomId, viewer.userId);
+      section.unread_notifications = await this.unread(roomId, viewer.userId, upTo) as unknown as JsonObject;
+    }
+    return section;
+  }
+
+  /** The state event IDs for a room section: full state or the delta since the last sync, lazily loaded if asked. */
+  private async selectState(
+    req: SyncRequest,
+    roomId: string,
+    startState: StateMap,
+    sinceState: StateMap | undefined,
+    timelineSenders: string[],
+    full: boolean,
+  ): Promise<string[]> {
+    const { viewer, filter } = req;
+    const lazy = filter.room.state.lazyLoadMembers;
+    const ids: string[] = [];
+    const gapMembers: string[] = [];
+    for (const [key, id] of startState) {
+      if (sinceState && sinceState.get(key) === id) continue;
+      const [type, stateKey] = splitStateKey(key);
+      if (lazy && type === 'm.room.member') {
+        if (sinceState) gapMembers.push(stateKey);
+        continue;
+      }
+      ids.push(id);
+    }
+    if (!lazy) return ids;
+    const members = memberEntries(startState);
+    // Heroes' member events go along when the summary names heroes (the room has no name or alias).
+    const heroes = full && (await this.needsHeroes(roomId)) ? await this.heroes(roomId, viewer.userId) : [];
+    const selected = selectLazyMembers({
+      viewer: viewer.userId,
+      timelineSenders,
+      extraUsers: heroes,
+      includeViewer: full,
+      memberState: members,
+      alreadySent: req.fullState ? undefined : this.lazyCache.get(viewer.userId, viewer.deviceId, roomId),
+      includeRedundant: filter.room.state.includeRedundantMembers,
+      gapChanges: gapMembers,
+    });
+    const sent: Array<[string, string]> = [];
+    for (const user of selected) {
+      const id = members.get(user)!;
+      ids.push(id);
+      sent.push([user, id]);
+    }
+    this.lazyCache.record(viewer.userId, viewer.deviceId, roomId, sent);
+    return ids;
+  }
+
+  /** Up to five other members, joined or invited first, else those who left, by stream order. */
+  private async heroes(roomId: string, userId: string): Promise<string[]> {
+    const all = (await this.storage.events.getRoomMembers(roomId))
+      .filter((m) => m.userId !== userId)
+      .sort((a, b) => a.streamOrdering - b.streamOrdering);
+    const present = all.filter((m) => m.membership === 'join' || m.membership === 'invite');
+    return (present.length > 0 ? present : all).slice(0, MAX_HEROES).map((m) => m.userId);
+  }
+
+  private async needsHeroes(roomId: string): Promise<boolean> {
+    const name = await this.storage.events.getCurrentStateEvent(roomId, 'm.room.name', '');
+    const alias = await this.storage.events.getCurrentStateEvent(roomId, 'm.room.canonical_alias', '');
+    const named = typeof name?.event.content.name === 'string' && name.event.content.name !== '';
+    const aliased = typeof alias?.event.content.alias === 'string' && alias.event.content.alias !== '';
+    return !named && !aliased;
+  }
+
+  private async summary(roomId: string, userId: string): Promise<JsonObject> {
+    const members = await this.storage.events.getRoomMembers(roomId, ['join', 'invite']);
+    const summary: JsonObject = {
+      'm.joined_member_count': members.filter((m) => m.membership === 'join').length,
+      'm.invited_member_count': members.filter((m) => m.membership === 'invite').length,
+    };
+    if (await this.needsHeroes(roomId)) summary['m.heroes'] = await this.heroes(roomId, userId);
+    return summary;
+  }
+
+  /** Counts per src/sync/unread.ts, over the events after the read marker (scanning back from `upTo`). */
+  private async unread(roomId: string, userId: string, upTo: number): Promise<UnreadCounts> {
+    const store = this.storage.events;
+    const fullyRead = await this.storage.accountData.get(userId, roomId, 'm.fully_read');
+    const markerId = typeof fullyRead?.event_id === 'string' ? fullyRead.event_id : undefined;
+    const marker = markerId === undefined ? undefined : await store.getEvent(markerId);
+    const floor = marker && marker.event.roomId === roomId ? marker.streamOrdering : 0;
+    // Newest first, in small pages: the scan usually stops early, at the user's own latest event.
+    const after = [];
+    let upper = upTo;
+    scan: while (after.length < UNREAD_SCAN) {
+      const page = await store.getRoomEventsByStream(roomId, floor, upper, UNREAD_PAGE, 'b');
+      for (const e of page) {
+        if (e.event.sender === userId) break scan;
+        after.push(e);
+      }
+      if (page.length < UNREAD_PAGE) break;
+      upper = page[page.length - 1].streamOrdering - 1;
+    }
+    const me = await store.getCurrentStateEvent(roomId, 'm.room.member', userId);
+    const displayName = typeof me?.event.content.displayname === 'string' ? me.event.content.displayname : undefined;
+    const countable = [];
+    for (const e of after) {
+      const redacted = (await store.getRedactionOf(e.event.eventId)) !== undefined;
+      countable.push({ type: e.event.type, stateKey: e.event.stateKey, sender: e.event.sender, content: e.event.content, redacted });
+    }
+    return countUnread(countable, { userId, displayName });
+  }
+}
+
+function toPlan(m: MembershipRecord): RoomPlan {
+  return { roomId: m.roomId, membership: m.membership, at: m.streamOrdering, eventId: m.eventId };
+}

@@ -1,0 +1,62 @@
+/**
+ * The sync service: the long-poll loop around SyncBuilder, shared by GET /sync and (later)
+ * WebSocket sync. The loop takes the notifier's mark before reading, so a write landing between
+ * the read and the wait wakes it (see src/notifier.ts).
+ */
+import type { Notifier } from '../notifier.js';
+import type { RoomReads, Viewer } from '../room-engine/room-reads.js';
+import type { Storage } from '../storage/storage.js';
+import type { Filter } from '../sync/filter.js';
+import { LazyMemberCache } from '../sync/lazy-members.js';
+import { clampToken, formatSyncToken, makeSyncToken, type SyncToken } from '../sync/sync-token.js';
+import { RoomHistory } from './room-history.js';
+import { SyncBuilder } from './sync-builder.js';
+
+export interface SyncOptions {
+  viewer: Required<Viewer>;
+  since: SyncToken | undefined;
+  filter: Filter;
+  fullState: boolean;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export class SyncEngine {
+  readonly history: RoomHistory;
+  private readonly builder: SyncBuilder;
+
+  constructor(
+    private readonly storage: Storage,
+    reads: RoomReads,
+    private readonly notifier: Notifier,
+    private readonly now: () => number,
+  ) {
+    this.history = new RoomHistory(storage.events, reads);
+    this.builder = new SyncBuilder(storage, this.history, new LazyMemberCache());
+  }
+
+  /** The position of every stream right now. */
+  async currentToken(): Promise<SyncToken> {
+    return makeSyncToken({
+      events: await this.storage.events.getMaxStreamOrdering(),
+      accountData: await this.storage.accountData.currentStreamId(),
+    });
+  }
+
+  async sync(opts: SyncOptions) {
+    const deadline = this.now() + Math.max(0, opts.timeoutMs);
+    // Only an incremental sync with nothing to say waits; initial and full_state syncs answer at once.
+    const mayWait = opts.since !== undefined && !opts.fullState;
+    for (;;) {
+      const mark = this.notifier.mark();
+      const current = await this.currentToken();
+      const since = opts.since && clampToken(opts.since, current);
+      const result = await this.builder.build({ viewer: opts.viewer, since, current, filter: opts.filter, fullState: opts.fullState });
+      result.body.next_batch = formatSyncToken(current);
+      const remaining = deadline - this.now();
+      if (!result.empty || !mayWait || remaining <= 0) return result.body;
+      const woke = await this.notifier.waitFor(result.wakeKeys, remaining, opts.signal, mark);
+      if (woke === null) return result.body;
+    }
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Unread counts for /sync `unread_notifications`, until push rules exist.
+ *
+ * The rules (documented in docs/sync.md):
+ * - Only events after the user's read marker count. The marker is the latest of: the room's
+ *   `m.fully_read` account data event, the user's latest read receipt (once receipts exist), and
+ *   the user's own latest event in the room (sending implies having read what came before).
+ * - An event notifies when it is not a state event, not sent by the user, not a redaction, and
+ *   not itself redacted. (Without push rules every message-like event counts.)
+ * - It highlights when it notifies and mentions the user: if the content carries `m.mentions`
+ *   (intentional mentions), only `m.mentions.user_ids` containing the user counts, as the spec's
+ *   `.m.rule.is_user_mention` rule supersedes body matching; otherwise the body mentions the full
+ *   user ID (case-insensitive) or the user's room display name as a whole word (case-insensitive).
+ */
+import { isJsonObject, type JsonObject } from '../core/json.js';
+
+export interface UnreadViewer {
+  userId: string;
+  /** The viewer's display name in this room (their member event), if any. */
+  displayName: string | undefined;
+}
+
+export interface CountableEvent {
+  type: string;
+  stateKey: string | undefined;
+  sender: string;
+  content: JsonObject;
+  /** The event has been redacted (its content no longer says anything). */
+  redacted?: boolean;
+}
+
+export interface UnreadCounts {
+  notification_count: number;
+  highlight_count: number;
+}
+
+export function notifies(ev: CountableEvent, viewer: UnreadViewer): boolean {
+  return ev.stateKey === undefined && ev.sender !== viewer.userId && ev.type !== 'm.room.redaction' && ev.redacted !== true;
+}
+
+const WORD_CHAR = /[\p{L}\p{N}_]/u;
+
+function containsWord(haystack: string, needle: string): boolean {
+  const h = haystack.toLowerCase();
+  const n = needle.toLowerCase();
+  for (let at = h.indexOf(n); at >= 0; at = h.indexOf(n, at + 1)) {
+    const before = at === 0 ? '' : h[at - 1];
+    const after = h.slice(at + n.length, at + n.length + 1);
+    // Only demand a boundary where the name itself starts/ends with a word character.
+    const startOk = !WORD_CHAR.test(n[0]) || before === '' || !WORD_CHAR.test(before);
+    const endOk = !WORD_CHAR.test(n[n.length - 1]) || after === '' || !WORD_CHAR.test(after);
+    if (startOk && endOk) return true;
+  }
+  return false;
+}
+
+export function highlights(ev: CountableEvent, viewer: UnreadViewer): boolean {
+  if (!notifies(ev, viewer)) return false;
+  const mentions = ev.content['m.mentions'];
+  if (isJsonObject(mentions)) {
+    const ids = mentions.user_ids;
+    return Array.isArray(ids) && ids.includes(viewer.userId);
+  }
+  const body = ev.content.body;
+  if (typeof body !== 'string') return false;
+  if (body.toLowerCase().includes(viewer.userId.toLowerCase())) return true;
+  const name = viewer.displayName?.trim();
+  return name !== undefined && name !== '' && containsWord(body, name);
+}
+
+/** Counts over the events after the read marker (the caller selects them). */
+export function countUnread(events: Iterable<CountableEvent>, viewer: UnreadViewer): UnreadCounts {
+  let notification_count = 0;
+  let highlight_count = 0;
+  for (const ev of events) {
+    if (!notifies(ev, viewer)) continue;
+    notification_count++;
+    if (highlights(ev, viewer)) highlight_count++;
+  }
+  return { notification_count, highlight_count };
+}

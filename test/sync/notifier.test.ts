@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { InProcessNotifier, type NotifierTransport, roomEventKeys, type StreamChange } from '../../src/notifier.js';
+
+test('waitFor wakes on a notify for one of its keys, not for others', async () => {
+  const n = new InProcessNotifier();
+  const w = n.waitFor(['@a:x', '!room:x'], 60_000);
+  n.notify('events', ['@other:x']);
+  n.notify('account_data', ['!room:x']);
+  assert.equal(await w, 'account_data');
+});
+
+test('a change after the mark but before the wait is not slept through', async () => {
+  const n = new InProcessNotifier();
+  const mark = n.mark();
+  n.notify('events', ['!room:x']);
+  n.notify('events', ['!elsewhere:x']);
+  assert.equal(await n.waitFor(['!room:x'], 60_000, undefined, mark), 'events');
+  const later = n.mark();
+  const w = n.waitFor(['!room:x'], 0, undefined, later);
+  assert.equal(await w, null, 'nothing new since the later mark');
+});
+
+test('waitFor resolves null on timeout, on abort, and on close', async () => {
+  const n = new InProcessNotifier();
+  assert.equal(await n.waitFor(['k'], 0), null);
+  const ac = new AbortController();
+  const aborted = n.waitFor(['k'], 60_000, ac.signal);
+  ac.abort();
+  assert.equal(await aborted, null);
+  const pending = n.waitFor(['k'], 60_000);
+  n.close();
+  assert.equal(await pending, null);
+  assert.equal(await n.waitFor(['k'], 60_000), null, 'after close waits return at once');
+});
+
+test('changes travel through the transport (another process publishing wakes local waiters)', async () => {
+  const published: StreamChange[] = [];
+  let deliver: ((c: StreamChange) => void) | undefined;
+  const transport: NotifierTransport = {
+    publish: (c) => published.push(c),
+    subscribe: (d) => {
+      deliver = d;
+    },
+    close: () => {},
+  };
+  const n = new InProcessNotifier(transport);
+  const w = n.waitFor(['@u:x'], 60_000);
+  n.notify('account_data', ['@u:x']);
+  assert.deepEqual(published, [{ stream: 'account_data', keys: ['@u:x'] }], 'local writes go out through the transport');
+  deliver!({ stream: 'to_device', keys: ['@u:x'] });
+  assert.equal(await w, 'to_device');
+});
+
+test('room events wake the room and the target of a membership change', () => {
+  assert.deepEqual(roomEventKeys({ roomId: '!r:x', type: 'm.room.message', stateKey: undefined }), ['!r:x']);
+  assert.deepEqual(roomEventKeys({ roomId: '!r:x', type: 'm.room.member', stateKey: '@i:x' }), ['!r:x', '@i:x']);
+});
