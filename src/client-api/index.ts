@@ -48,6 +48,7 @@ import { createFilter } from './filters/create-filter.js';
 import { getFilter } from './filters/get-filter.js';
 import { getProfile, getProfileField } from './profile/get-profile.js';
 import { deleteProfileField, setProfileField } from './profile/set-profile-field.js';
+import { getPushRules } from './push/get-push-rules.js';
 import { capabilities } from './server/capabilities.js';
 import { versions } from './server/versions.js';
 import { wellKnownClient } from './server/well-known.js';
@@ -127,6 +128,8 @@ export const clientApiRoutes: readonly Route[] = [
   getTags,
   putTag,
   deleteTag,
+  // push rules (server defaults only)
+  getPushRules,
   // rooms
   ...roomRoutes,
   // sync and history
