@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   console.log(`server at ${server.baseUrl}; ${USERS} users, ${SENDS} sends`);
 
   const tokens: string[] = new Array(USERS);
-  let t = performance.now();
+  const t = performance.now();
   await inBatches([...Array(USERS).keys()], 20, async (i) => {
     const body = await ok('POST', `${V3}/register`, undefined, { username: `u${i}`, password: 'bench password', auth: { type: 'm.login.dummy' } });
     tokens[i] = body.access_token;
