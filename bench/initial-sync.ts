@@ -100,26 +100,29 @@ async function timeSync(label: string, token: string, filter: object | undefined
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'comet-bench-'));
-  console.log(`populating ${ROOMS} rooms × ${EVENTS} events offline in ${dir}`);
-  await populate(join(dir, 'data', 'comet.db'));
+  // DATA_DIR reuses a directory populated by an earlier run (population is the slow part).
+  const reuse = process.env.DATA_DIR;
+  const dir = reuse ?? mkdtempSync(join(tmpdir(), 'comet-bench-'));
+  if (reuse) console.log(`reusing the population in ${dir}`);
+  else {
+    console.log(`populating ${ROOMS} rooms × ${EVENTS} events offline in ${dir}`);
+    await populate(join(dir, 'data', 'comet.db'));
+  }
 
   server = await startServer({ dir, config: { shutdown_grace_ms: 500 } });
   const pid = server.pid;
   console.log(`server RSS after start: ${serverRssMb(pid).toFixed(0)} MB`);
   // The user the rooms were created for: the account is new, the memberships are already there.
-  const { access_token: token } = await api('POST', `${V3}/register`, undefined, {
-    username: 'me',
-    password: 'bench password',
-    auth: { type: 'm.login.dummy' },
-  });
+  const { access_token: token } = reuse
+    ? await api('POST', `${V3}/login`, undefined, { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'me' }, password: 'bench password' })
+    : await api('POST', `${V3}/register`, undefined, { username: 'me', password: 'bench password', auth: { type: 'm.login.dummy' } });
   await timeSync('initial /sync, default filter', token, undefined, 3);
   console.log(`server RSS after default-filter syncs: ${serverRssMb(pid).toFixed(0)} MB`);
   await timeSync('initial /sync, timeline limit 10', token, { room: { timeline: { limit: 10 } } }, 3);
   await timeSync('initial /sync, timeline limit 10, lazy members', token, { room: { timeline: { limit: 10 }, state: { lazy_load_members: true } } }, 3);
   console.log(`server RSS after all syncs: ${serverRssMb(pid).toFixed(0)} MB`);
   await server.stop();
-  server.cleanup();
+  if (!reuse) server.cleanup();
 }
 
 const guard = setTimeout(() => {
@@ -133,6 +136,9 @@ try {
 } catch (err) {
   console.error(err);
   process.exitCode = 1;
-  await server?.stop('SIGKILL');
-  server?.cleanup();
+  if (server) {
+    console.error('server exit:', JSON.stringify(await Promise.race([server.exited, server.stop('SIGKILL')])));
+    console.error(`last server output:\n${server.output.slice(-20).join('\n')}\nstderr:\n${server.stderr().slice(-4000)}`);
+    console.error(`data kept in ${server.dir} (rerun with DATA_DIR=${server.dir})`);
+  }
 }

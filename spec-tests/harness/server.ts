@@ -40,6 +40,8 @@ export interface TestServer {
   serverName: string;
   /** Every stdout line so far (JSON log lines and the plain start-up messages). */
   readonly output: string[];
+  /** Everything the process wrote to stderr so far (crash reports). */
+  stderr(): string;
   /** Parsed JSON log lines so far. */
   logs(): Record<string, unknown>[];
   /** Sends `signal` (SIGTERM by default) and waits for the process to exit. */
@@ -151,6 +153,7 @@ export function launch(dir: string, configPath: string, serverName = 'localhost'
       serverName,
       output,
       exited,
+      stderr: () => stderr,
       logs: () => output.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
       stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
         if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
