@@ -59,6 +59,7 @@ import { downloadAuthed, downloadAuthedFileName, downloadLegacy, downloadLegacyF
 import { previewUrlAuthed, previewUrlLegacy } from './media/preview-url.js';
 import { thumbnailAuthed, thumbnailLegacy } from './media/thumbnail.js';
 import { uploadMedia, uploadReservedMedia } from './media/upload.js';
+import { getPushRules } from './push/get-push-rules.js';
 import { capabilities } from './server/capabilities.js';
 import { versions } from './server/versions.js';
 import { wellKnownClient } from './server/well-known.js';
@@ -163,6 +164,8 @@ export const clientApiRoutes: readonly Route[] = [
   getTags,
   putTag,
   deleteTag,
+  // push rules (server defaults only)
+  getPushRules,
   // rooms
   ...roomRoutes,
   // sync and history
