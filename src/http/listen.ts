@@ -14,6 +14,10 @@ export function listen(app: HttpApp, host: string, port: number): Promise<Listen
   // Long-polling /sync holds requests open for minutes; the defaults would cut them off.
   server.requestTimeout = 0;
   server.keepAliveTimeout = 65_000;
+  server.on('upgrade', (req, socket, head) => {
+    if (app.upgrade && !app.draining) app.upgrade(req, socket, head);
+    else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

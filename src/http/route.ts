@@ -44,6 +44,8 @@ export interface RouteRequest<P extends string, B, Q, A extends AuthMode> {
   readonly reqId: string;
   /** Logger bound to this request's id. */
   readonly log: Logger;
+  /** Aborted when the client goes away before the response is sent (long polls stop waiting). */
+  readonly signal: AbortSignal;
 }
 
 export interface RouteResponse {
@@ -82,6 +84,7 @@ export interface RouteInput {
   headers: IncomingHttpHeaders;
   reqId: string;
   log: Logger;
+  signal: AbortSignal;
 }
 
 /** A route with its types erased, as the app registers it. */
@@ -121,6 +124,7 @@ export function defineRoute<
         headers: input.headers,
         reqId: input.reqId,
         log: input.log,
+        signal: input.signal,
       };
       return def.handler(req);
     },
