@@ -33,6 +33,8 @@ export interface ExitStatus {
 export interface TestServer {
   baseUrl: string;
   port: number;
+  /** The server process (benches read its CPU time and RSS). */
+  pid: number;
   dir: string;
   configPath: string;
   serverName: string;
@@ -143,6 +145,7 @@ export function launch(dir: string, configPath: string, serverName = 'localhost'
     return {
       baseUrl: `http://127.0.0.1:${port}`,
       port,
+      pid: proc.pid!,
       dir,
       configPath,
       serverName,
