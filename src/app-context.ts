@@ -4,6 +4,8 @@
  */
 import { type Clock, systemClock } from './clock.js';
 import type { Config, RateLimitAction } from './config/config.js';
+import { ReceiptsService } from './ephemeral/receipts.js';
+import { TypingService } from './ephemeral/typing.js';
 import { Hooks } from './hooks.js';
 import { RateLimiter } from './http/rate-limit.js';
 import type { SigningKey } from './core/signing.js';
@@ -30,6 +32,12 @@ export interface AppContext {
   readonly roomReads: RoomReads;
   /** /sync and the history reads (/messages, /context) built on roomReads. */
   readonly sync: SyncEngine;
+  /** Typing notifications (in memory). */
+  readonly typing: TypingService;
+  /** Read receipts. */
+  readonly receipts: ReceiptsService;
+  /** Stops timers (typing expiry, presence); called at shutdown. */
+  close(): void;
 }
 
 export interface AppContextParts {
@@ -54,6 +62,11 @@ export function createAppContext(parts: AppContextParts): AppContext {
   });
   rooms.attachHooks(hooks);
   const roomReads = new RoomReads(parts.storage.events, () => clock.now());
+  const now = () => clock.now();
+  const listenerError = (err: unknown) => parts.logger.error({ err }, 'real-time listener failed');
+  const membership = async (roomId: string, userId: string) => (await parts.storage.events.getMembership(roomId, userId))?.membership;
+  const typing = new TypingService(notifier, now, membership, listenerError);
+  const receipts = new ReceiptsService(parts.storage, notifier, now, listenerError);
   return {
     config: parts.config,
     serverName: parts.config.server_name,
@@ -66,6 +79,11 @@ export function createAppContext(parts: AppContextParts): AppContext {
     signingKey: parts.signingKey,
     rooms,
     roomReads,
-    sync: new SyncEngine(parts.storage, roomReads, notifier, () => clock.now()),
+    sync: new SyncEngine(parts.storage, roomReads, notifier, now, { typing, receipts }),
+    typing,
+    receipts,
+    close() {
+      typing.close();
+    },
   };
 }

@@ -43,6 +43,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       app.notifier.close();
       await ws.close(config.shutdown_grace_ms);
       await stopListener(http, client, config.shutdown_grace_ms);
+      app.close();
       await storage.close();
       logger.info({ event: 'stopped' }, 'stopped');
     })();

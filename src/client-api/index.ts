@@ -27,10 +27,13 @@ import { knockRoom } from './rooms/knock.js';
 import { leaveRoom } from './rooms/leave.js';
 import { getMembers } from './rooms/members.js';
 import { getMessages } from './rooms/messages.js';
+import { postReadMarkers } from './rooms/read-markers.js';
+import { postReceipt } from './rooms/receipt.js';
 import { redactEvent } from './rooms/redact.js';
 import { sendMessage } from './rooms/send.js';
 import { getRoomState } from './rooms/state.js';
 import { timestampToEvent } from './rooms/timestamp-to-event.js';
+import { setTyping } from './rooms/typing.js';
 import { getStateEvent, getStateEventEmptyKey, putStateEvent, putStateEventEmptyKey } from './rooms/state-event.js';
 import { unbanUser } from './rooms/unban.js';
 import { register } from './account/register.js';
@@ -89,6 +92,9 @@ const roomRoutes: readonly Route[] = [
 /** Sync and history reads (src/client-api/sync, rooms/messages, rooms/context, rooms/timestamp-to-event). */
 const syncRoutes: readonly Route[] = [sync, getMessages, getEventContext, timestampToEvent];
 
+/** Real-time data (typing, receipts, read markers). */
+const realtimeRoutes: readonly Route[] = [setTyping, postReceipt, postReadMarkers];
+
 export const clientApiRoutes: readonly Route[] = [
   // server
   versions,
@@ -131,4 +137,6 @@ export const clientApiRoutes: readonly Route[] = [
   ...roomRoutes,
   // sync and history
   ...syncRoutes,
+  // real-time
+  ...realtimeRoutes,
 ];

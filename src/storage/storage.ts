@@ -5,6 +5,7 @@
  * method, which the implementation runs as one transaction.
  */
 import type { JsonObject, JsonValue } from '../core/json.js';
+import type { DeviceListStore, PresenceStore, ReceiptStore, ToDeviceStore } from './ephemeral-store.js';
 import type { EventStore, RoomDirectoryStore } from './event-store.js';
 
 export interface UserRecord {
@@ -160,6 +161,10 @@ export interface Storage {
   readonly uia: UiaSessionStore;
   readonly events: EventStore;
   readonly roomDirectory: RoomDirectoryStore;
+  readonly receipts: ReceiptStore;
+  readonly toDevice: ToDeviceStore;
+  readonly deviceLists: DeviceListStore;
+  readonly presence: PresenceStore;
   /** Flushes and closes; no method may be called afterwards. */
   close(): Promise<void>;
 }

@@ -10,6 +10,8 @@ import type { Storage } from '../storage/storage.js';
 import type { Filter } from '../sync/filter.js';
 import { LazyMemberCache } from '../sync/lazy-members.js';
 import { clampToken, formatSyncToken, makeSyncToken, type SyncToken } from '../sync/sync-token.js';
+import { RealtimeSync } from './realtime-sections.js';
+import type { RealtimeServices } from './realtime-sections.js';
 import { RoomHistory } from './room-history.js';
 import { SyncBuilder } from './sync-builder.js';
 
@@ -25,15 +27,19 @@ export interface SyncOptions {
 export class SyncEngine {
   readonly history: RoomHistory;
   private readonly builder: SyncBuilder;
+  private readonly realtime: RealtimeSync | undefined;
 
   constructor(
     private readonly storage: Storage,
     reads: RoomReads,
     private readonly notifier: Notifier,
     private readonly now: () => number,
+    /** Typing, receipts, presence, to-device, device lists; without them those sections stay empty. */
+    realtime?: RealtimeServices,
   ) {
     this.history = new RoomHistory(storage.events, reads);
-    this.builder = new SyncBuilder(storage, this.history, new LazyMemberCache());
+    this.realtime = realtime && new RealtimeSync(realtime);
+    this.builder = new SyncBuilder(storage, this.history, new LazyMemberCache(), this.realtime);
   }
 
   /** The position of every stream right now. */
@@ -41,6 +47,7 @@ export class SyncEngine {
     return makeSyncToken({
       events: await this.storage.events.getMaxStreamOrdering(),
       accountData: await this.storage.accountData.currentStreamId(),
+      ...(await this.realtime?.positions()),
     });
   }
 

@@ -5,6 +5,7 @@ import { SqliteAccountDataStore } from './account-data-store.js';
 import { SqliteAccountStore } from './account-store.js';
 import { openDatabase } from './database.js';
 import { SqliteDeviceStore } from './device-store.js';
+import { SqliteDeviceListStore, SqlitePresenceStore, SqliteReceiptStore, SqliteToDeviceStore } from './ephemeral-store.js';
 import { SqliteEventStore } from './event-store.js';
 import { SqliteFilterStore } from './filter-store.js';
 import { SqliteRoomDirectoryStore } from './room-directory-store.js';
@@ -18,6 +19,10 @@ export class SqliteStorage implements Storage {
   readonly uia: SqliteUiaStore;
   readonly events: SqliteEventStore;
   readonly roomDirectory: SqliteRoomDirectoryStore;
+  readonly receipts: SqliteReceiptStore;
+  readonly toDevice: SqliteToDeviceStore;
+  readonly deviceLists: SqliteDeviceListStore;
+  readonly presence: SqlitePresenceStore;
   private closed = false;
 
   constructor(readonly db: Database.Database) {
@@ -28,6 +33,10 @@ export class SqliteStorage implements Storage {
     this.uia = new SqliteUiaStore(db);
     this.events = new SqliteEventStore(db);
     this.roomDirectory = new SqliteRoomDirectoryStore(db);
+    this.receipts = new SqliteReceiptStore(db);
+    this.toDevice = new SqliteToDeviceStore(db);
+    this.deviceLists = new SqliteDeviceListStore(db);
+    this.presence = new SqlitePresenceStore(db);
   }
 
   /** Opens (creating if needed) and migrates the database at `path` (':memory:' for tests). */

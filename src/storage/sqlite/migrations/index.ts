@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import { accounts001 } from './001-accounts.js';
 import { rooms002 } from './002-rooms.js';
+import { ephemeral004 } from './004-ephemeral.js';
 
 export interface Migration {
   version: number;
@@ -12,4 +13,4 @@ export interface Migration {
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [accounts001, rooms002];
+export const MIGRATIONS: readonly Migration[] = [accounts001, rooms002, ephemeral004];
