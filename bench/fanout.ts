@@ -33,7 +33,7 @@ try {
     ...ws.map((t) => ({ mode: 'ws' as const, baseUrl: server.baseUrl, tokens: t, localAddress: `127.0.0.${addr++}`, filter: FILTER })),
     ...lp.map((t) => ({ mode: 'longpoll' as const, baseUrl: server.baseUrl, tokens: t, localAddress: `127.0.0.${addr++}`, filter: FILTER })),
   ]);
-  console.log(`${result.connected} connected (${result.errors} errors) in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+  console.log(`${result.connected} connected (${result.errors} errors${result.errorKinds.length ? `: ${result.errorKinds.join('; ')}` : ''}) in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
   await sleep(2000);
 
   const sender = prepared.users[0];

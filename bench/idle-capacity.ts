@@ -32,7 +32,7 @@ try {
   const result = await fleet.start(
     tokens.map((t, i) => ({ mode, baseUrl: server.baseUrl, tokens: t, localAddress: `127.0.0.${i + 2}` })),
   );
-  console.log(`${mode}: ${result.connected} connected (${result.errors} errors) in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+  console.log(`${mode}: ${result.connected} connected (${result.errors} errors${result.errorKinds.length ? `: ${result.errorKinds.join('; ')}` : ''}) in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
   await sleep(5000);
   const a = processStats(server.pid);
   await sleep(IDLE_WINDOW_MS);

@@ -239,6 +239,39 @@ describe('websocket sync', () => {
     await writer.close();
   });
 
+  test('typing, receipts and read markers over the socket reach the other member as ephemeral events', async () => {
+    const alice = await registerUser(server);
+    const bob = await registerUser(server);
+    const roomId = await createRoom(alice);
+    await join(bob, roomId);
+    const eventId = await sendHttp(bob, roomId, 'read me');
+    const a = await connect(alice);
+    const b = await connect(bob);
+    await a.next((f) => f.type === 'sync');
+    await b.next((f) => f.type === 'sync');
+    const ephemeral = (f: Frame, type: string) =>
+      (f.body?.rooms?.join?.[roomId]?.ephemeral?.events ?? []).filter((e: Frame) => e.type === type);
+
+    assert.deepEqual(await a.request({ type: 'typing', room_id: roomId, typing: true, timeout: 10_000 }), { type: 'result', request_id: 'r1', body: {} });
+    await b.next((f) => f.type === 'sync' && ephemeral(f, 'm.typing').some((e: Frame) => e.content.user_ids.includes(alice.userId)));
+    await a.request({ type: 'typing', room_id: roomId, typing: false });
+    await b.next((f) => f.type === 'sync' && ephemeral(f, 'm.typing').some((e: Frame) => e.content.user_ids.length === 0));
+
+    const r = await a.request({ type: 'receipt', room_id: roomId, receipt_type: 'm.read', event_id: eventId });
+    assert.equal(r.type, 'result', JSON.stringify(r));
+    const rf = await b.next((f) => f.type === 'sync' && ephemeral(f, 'm.receipt').length > 0);
+    assert.ok(ephemeral(rf, 'm.receipt')[0].content[eventId]['m.read'][alice.userId]);
+
+    const rm = await a.request({ type: 'read_markers', room_id: roomId, 'm.fully_read': eventId });
+    assert.equal(rm.type, 'result', JSON.stringify(rm));
+    const bad = await a.request({ type: 'receipt', room_id: roomId, receipt_type: 'm.nope', event_id: eventId });
+    assert.equal(bad.errcode, 'M_INVALID_PARAM');
+    const notRoom = await a.request({ type: 'typing', room_id: 'nope', typing: true });
+    assert.equal(notRoom.errcode, 'M_INVALID_PARAM');
+    await a.close();
+    await b.close();
+  });
+
   test('a client that stops reading is closed with 4429 and its reason once its buffer limit is passed', async () => {
     // Its own server: a paused client cannot answer pings, so the heartbeat must not end it first.
     const own = await startServer({

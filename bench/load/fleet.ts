@@ -10,24 +10,29 @@ export interface ClientReport {
   errors: number;
   closedUnexpectedly: number;
   frames: number;
+  typingEvents: number;
+  typingSent: number;
 }
 
 export class Fleet {
   private readonly procs: ChildProcess[] = [];
 
   /** Starts one process per args entry; resolves when all report their connections open. */
-  async start(all: StartArgs[]): Promise<{ connected: number; errors: number }> {
+  async start(all: StartArgs[]): Promise<{ connected: number; errors: number; errorKinds: string[] }> {
     const ready = all.map((args) => {
       const p = fork(CLIENT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       this.procs.push(p);
-      return new Promise<{ connected: number; errors: number }>((resolve, reject) => {
-        p.once('message', (m: { type: string; connected: number; errors: number }) => resolve(m));
+      return new Promise<{ connected: number; errors: number; errorKinds: string[] }>((resolve, reject) => {
+        p.once('message', (m: { type: string; connected: number; errors: number; errorKinds: string[] }) => resolve(m));
         p.once('exit', (code) => reject(new Error(`load generator exited (${code})`)));
         p.send({ cmd: 'start', ...args });
       });
     });
     const results = await Promise.all(ready);
-    return results.reduce((a, r) => ({ connected: a.connected + r.connected, errors: a.errors + r.errors }), { connected: 0, errors: 0 });
+    return results.reduce(
+      (a, r) => ({ connected: a.connected + r.connected, errors: a.errors + r.errors, errorKinds: [...new Set([...a.errorKinds, ...r.errorKinds])] }),
+      { connected: 0, errors: 0, errorKinds: [] as string[] },
+    );
   }
 
   async report(): Promise<ClientReport> {
@@ -45,6 +50,8 @@ export class Fleet {
       errors: reports.reduce((n, r) => n + r.errors, 0),
       closedUnexpectedly: reports.reduce((n, r) => n + r.closedUnexpectedly, 0),
       frames: reports.reduce((n, r) => n + r.frames, 0),
+      typingEvents: reports.reduce((n, r) => n + r.typingEvents, 0),
+      typingSent: reports.reduce((n, r) => n + r.typingSent, 0),
     };
   }
 

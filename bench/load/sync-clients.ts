@@ -18,6 +18,8 @@ export interface StartArgs {
   filter?: string;
   /** Connections opened at once while connecting. */
   concurrency?: number;
+  /** WebSocket mode: each connection flips its typing state in this room every `everyMs`. */
+  typing?: { roomId: string; everyMs: number };
 }
 
 const WS_PATH = '/_matrix/client/unstable/org.comet.ws';
@@ -25,8 +27,17 @@ const LONG_POLL_MS = 300_000;
 
 const latencies: number[] = [];
 let errors = 0;
+/** The first few distinct error messages, for the report. */
+const errorKinds = new Set<string>();
+function noteError(err: unknown): void {
+  errors++;
+  if (errorKinds.size < 5) errorKinds.add(String((err as Error)?.message ?? err));
+}
 let closedUnexpectedly = 0;
 let frames = 0;
+let typingEvents = 0;
+let typingSent = 0;
+const timers: NodeJS.Timeout[] = [];
 let stopping = false;
 const sockets: WebSocket[] = [];
 
@@ -36,9 +47,11 @@ function record(body: any): void {
   const now = Date.now();
   for (const room of Object.values(body?.rooms?.join ?? {})) {
     // biome-ignore lint/suspicious/noExplicitAny: raw sync JSON
-    for (const ev of (room as any).timeline?.events ?? []) {
+    const r = room as any;
+    for (const ev of r.timeline?.events ?? []) {
       if (typeof ev.content?.ts === 'number') latencies.push(now - ev.content.ts);
     }
+    for (const ev of r.ephemeral?.events ?? []) if (ev.type === 'm.typing') typingEvents++;
   }
 }
 
@@ -53,13 +66,14 @@ function openWs(args: StartArgs, token: string): Promise<void> {
       if (frame.type !== 'sync') return;
       if (first) {
         first = false;
+        if (args.typing) startTyping(ws, args.typing.roomId, args.typing.everyMs);
         resolve();
         return; // the initial sync: nothing to time
       }
       record(frame.body);
     });
-    ws.on('error', () => {
-      errors++;
+    ws.on('error', (err) => {
+      noteError(err);
       resolve();
     });
     ws.on('close', () => {
@@ -68,6 +82,18 @@ function openWs(args: StartArgs, token: string): Promise<void> {
     });
     sockets.push(ws);
   });
+}
+
+function startTyping(ws: WebSocket, roomId: string, everyMs: number): void {
+  let typing = false;
+  let n = 0;
+  // Staggered start so the flips are spread over the period rather than synchronised.
+  const go = () => {
+    typing = !typing;
+    typingSent++;
+    ws.send(JSON.stringify({ type: 'typing', request_id: `t${++n}`, room_id: roomId, typing, timeout: 30_000 }));
+  };
+  timers.push(setTimeout(() => timers.push(setInterval(go, everyMs)), Math.random() * everyMs));
 }
 
 function get(args: StartArgs, agent: Agent, token: string, query: Record<string, string>): Promise<{ status: number; body: string }> {
@@ -101,9 +127,9 @@ function longPoll(args: StartArgs, agent: Agent, token: string): Promise<void> {
           if (since === undefined) resolve();
           else record(body);
           since = body.next_batch;
-        } catch {
+        } catch (err) {
           if (stopping) return;
-          errors++;
+          noteError(err);
           resolve();
           await new Promise((r) => setTimeout(r, 1000));
         }
@@ -123,13 +149,14 @@ async function start(args: StartArgs): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  process.send!({ type: 'ready', connected: args.tokens.length - errors, errors });
+  process.send!({ type: 'ready', connected: args.tokens.length - errors, errors, errorKinds: [...errorKinds] });
 }
 
 process.on('message', (msg: { cmd: string } & StartArgs) => {
   if (msg.cmd === 'start') void start(msg);
   else if (msg.cmd === 'report') {
-    process.send!({ type: 'report', latencies, errors, closedUnexpectedly, frames });
+    for (const t of timers) clearInterval(t);
+    process.send!({ type: 'report', latencies, errors, closedUnexpectedly, frames, typingEvents, typingSent });
   } else if (msg.cmd === 'exit') {
     stopping = true;
     for (const ws of sockets) ws.terminate();

@@ -77,9 +77,9 @@ export const readMarkersFrame = z.object({
   type: z.literal('read_markers'),
   request_id: requestId,
   room_id: z.string().min(1),
-  'm.fully_read': z.string().min(1).optional(),
-  'm.read': z.string().min(1).optional(),
-  'm.read.private': z.string().min(1).optional(),
+  'm.fully_read': z.string().startsWith('$').optional(),
+  'm.read': z.string().startsWith('$').optional(),
+  'm.read.private': z.string().startsWith('$').optional(),
 });
 
 export const presenceFrame = z.object({

@@ -5,10 +5,19 @@
  */
 import type { AppContext } from '../app-context.js';
 import type { JsonObject } from '../core/json.js';
-import { limitExceeded, missingParam, unrecognized } from '../http/errors.js';
+import { checkRoomId } from '../client-api/params.js';
+import { setFullyRead } from '../client-api/rooms/read-markers.js';
+import { invalidParam, limitExceeded, missingParam, unrecognized } from '../http/errors.js';
 import type { Requester } from '../http/route.js';
 import { parseOrThrow } from '../http/validation.js';
-import { type RequestFrame, type RequestType, requestSchemas, type SendFrame } from './frames.js';
+import {
+  type ReadMarkersFrame,
+  type ReceiptFrame,
+  type RequestFrame,
+  type RequestType,
+  requestSchemas,
+  type SendFrame,
+} from './frames.js';
 
 /** Validates a request frame of a known type (M_BAD_JSON / M_MISSING_PARAM as for HTTP bodies). */
 export function parseRequest(type: RequestType, frame: unknown): RequestFrame {
@@ -19,6 +28,13 @@ export async function handleRequest(app: AppContext, requester: Requester, frame
   switch (frame.type) {
     case 'send':
       return send(app, requester, frame);
+    case 'typing':
+      await app.typing.setTyping(checkRoomId(frame.room_id), requester.userId, frame.typing, frame.timeout);
+      return {};
+    case 'receipt':
+      return receipt(app, requester, frame);
+    case 'read_markers':
+      return readMarkers(app, requester, frame);
     default:
       throw unrecognized(404, `${frame.type} frames are not supported yet`);
   }
@@ -38,4 +54,28 @@ async function send(app: AppContext, requester: Requester, frame: SendFrame): Pr
     txnId: frame.txn_id,
   });
   return { event_id: eventId };
+}
+
+/** As POST /rooms/{roomId}/receipt/{type}/{eventId}: m.read, m.read.private, or m.fully_read (the read marker). */
+async function receipt(app: AppContext, requester: Requester, frame: ReceiptFrame): Promise<JsonObject> {
+  const roomId = checkRoomId(frame.room_id);
+  const type = frame.receipt_type;
+  if (type !== 'm.read' && type !== 'm.read.private' && type !== 'm.fully_read') throw invalidParam(`Unknown receipt type ${type}`);
+  if (type === 'm.fully_read') {
+    if (frame.thread_id !== undefined) throw invalidParam('thread_id is not allowed for m.fully_read');
+    await setFullyRead(app, requester.userId, roomId, frame.event_id);
+  } else {
+    await app.receipts.setReceipt(roomId, requester.userId, type, frame.event_id, frame.thread_id ?? null);
+  }
+  return {};
+}
+
+/** As POST /rooms/{roomId}/read_markers. */
+async function readMarkers(app: AppContext, requester: Requester, frame: ReadMarkersFrame): Promise<JsonObject> {
+  const roomId = checkRoomId(frame.room_id);
+  const userId = requester.userId;
+  if (frame['m.fully_read'] !== undefined) await setFullyRead(app, userId, roomId, frame['m.fully_read']);
+  if (frame['m.read'] !== undefined) await app.receipts.setReceipt(roomId, userId, 'm.read', frame['m.read'], null);
+  if (frame['m.read.private'] !== undefined) await app.receipts.setReceipt(roomId, userId, 'm.read.private', frame['m.read.private'], null);
+  return {};
 }
