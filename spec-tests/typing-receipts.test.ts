@@ -225,4 +225,24 @@ describe('typing, receipts and read markers', () => {
     assert.equal(direct.status, 405);
     assert.equal((await post(bob, {})).status, 200, 'nothing to set is fine');
   });
+
+  test('account data and tags are pushed live: a waiting long poll wakes with them', async () => {
+    const { alice, roomId } = await sharedRoom();
+    const start = await syncOnce(server, alice);
+    const tagged = syncUntil(
+      server,
+      alice,
+      start.next_batch,
+      (b) => (b.rooms?.join?.[roomId]?.account_data?.events ?? []).some((e: Json) => e.type === 'm.tag'),
+      'tag',
+    );
+    await ok(alice, 'PUT', `/user/${enc(alice.userId)}/rooms/${enc(roomId)}/tags/m.favourite`, { order: 0.5 });
+    const got = await tagged;
+    const tag = got.rooms.join[roomId].account_data.events.find((e: Json) => e.type === 'm.tag');
+    assert.deepEqual(tag.content, { tags: { 'm.favourite': { order: 0.5 } } });
+    const global = syncUntil(server, alice, got.next_batch, (b) => b.account_data.events.some((e: Json) => e.type === 'org.example.x'), 'global');
+    await ok(alice, 'PUT', `/user/${enc(alice.userId)}/account_data/org.example.x`, { v: 1 });
+    const g = await global;
+    assert.deepEqual(g.account_data.events.find((e: Json) => e.type === 'org.example.x').content, { v: 1 });
+  });
 });

@@ -17,6 +17,7 @@ describe('websocket sync', () => {
     server = await startServer({
       config: {
         websocket: { max_buffered_bytes: 64 * 1024, heartbeat_interval_ms: 2000, auth_timeout_ms: 300 },
+        presence: { offline_grace_ms: 300 },
         rate_limits: { send: { per_second: 100000, burst: 100000 } },
       },
     });
@@ -270,6 +271,32 @@ describe('websocket sync', () => {
     assert.equal(notRoom.errcode, 'M_INVALID_PARAM');
     await a.close();
     await b.close();
+  });
+
+  test('presence: an open socket makes its user online, a presence frame sets the status, closing goes offline', async () => {
+    const alice = await registerUser(server);
+    const bob = await registerUser(server);
+    const roomId = await createRoom(alice);
+    await join(bob, roomId);
+    const presenceOf = async () => {
+      const res = await api(server, 'GET', `${V3}/presence/${enc(bob.userId)}/status`, { token: alice.accessToken });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body;
+    };
+    const ws = await connect(bob);
+    await ws.next((f) => f.type === 'sync');
+    assert.equal((await presenceOf()).presence, 'online');
+    const set = await ws.request({ type: 'presence', presence: 'unavailable', status_msg: 'lunch' });
+    assert.equal(set.type, 'result', JSON.stringify(set));
+    const p = await presenceOf();
+    assert.equal(p.presence, 'unavailable');
+    assert.equal(p.status_msg, 'lunch');
+    await ws.close();
+    const deadline = Date.now() + 10_000;
+    while ((await presenceOf()).presence !== 'offline') {
+      assert.ok(Date.now() < deadline, 'offline after the grace period');
+      await new Promise((r) => setTimeout(r, 100));
+    }
   });
 
   test('a client that stops reading is closed with 4429 and its reason once its buffer limit is passed', async () => {

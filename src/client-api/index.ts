@@ -49,12 +49,14 @@ import { listDevices } from './devices/list-devices.js';
 import { updateDevice } from './devices/update-device.js';
 import { createFilter } from './filters/create-filter.js';
 import { getFilter } from './filters/get-filter.js';
+import { getPresence, setPresence } from './presence/presence-status.js';
 import { getProfile, getProfileField } from './profile/get-profile.js';
 import { deleteProfileField, setProfileField } from './profile/set-profile-field.js';
 import { capabilities } from './server/capabilities.js';
 import { versions } from './server/versions.js';
 import { wellKnownClient } from './server/well-known.js';
 import { sync } from './sync/sync.js';
+import { sendToDevice } from './to-device/send-to-device.js';
 
 /** Room endpoints (src/client-api/rooms, src/client-api/directory). */
 const roomRoutes: readonly Route[] = [
@@ -92,8 +94,8 @@ const roomRoutes: readonly Route[] = [
 /** Sync and history reads (src/client-api/sync, rooms/messages, rooms/context, rooms/timestamp-to-event). */
 const syncRoutes: readonly Route[] = [sync, getMessages, getEventContext, timestampToEvent];
 
-/** Real-time data (typing, receipts, read markers). */
-const realtimeRoutes: readonly Route[] = [setTyping, postReceipt, postReadMarkers];
+/** Real-time data (typing, receipts, read markers, presence). */
+const realtimeRoutes: readonly Route[] = [setTyping, postReceipt, postReadMarkers, getPresence, setPresence, sendToDevice];
 
 export const clientApiRoutes: readonly Route[] = [
   // server

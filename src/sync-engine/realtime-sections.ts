@@ -5,14 +5,20 @@
  * rooms and applies the filter.
  */
 import type { JsonObject } from '../core/json.js';
+import type { DeviceListDelta, DeviceListService } from '../ephemeral/device-lists.js';
+import type { PresenceService } from '../ephemeral/presence.js';
 import type { ReceiptsService } from '../ephemeral/receipts.js';
+import type { ToDeviceService } from '../ephemeral/to-device.js';
 import type { TypingService } from '../ephemeral/typing.js';
-import { accountDataPasses, type Filter, roomPasses } from '../sync/filter.js';
+import { accountDataPasses, eventPasses, type Filter, roomPasses } from '../sync/filter.js';
 import type { SyncToken } from '../sync/sync-token.js';
 
 export interface RealtimeServices {
   typing: TypingService;
   receipts: ReceiptsService;
+  presence: PresenceService;
+  toDevice: ToDeviceService;
+  deviceLists: DeviceListService;
 }
 
 export interface RealtimeRequest {
@@ -28,6 +34,18 @@ export interface RealtimeRequest {
 export interface RealtimeSections {
   /** Per joined room: its `ephemeral.events`. */
   ephemeral: Map<string, JsonObject[]>;
+  /** `presence.events`. */
+  presence: JsonObject[];
+  /** `to_device.events` for the requesting device. */
+  toDevice: JsonObject[];
+  /** Where the to-device stream resumes: `current.toDevice` unless the batch was cut short. */
+  toDeviceUpTo: number;
+  /** `device_lists` (incremental syncs only). */
+  deviceLists: DeviceListDelta;
+}
+
+export function emptySections(current: SyncToken): RealtimeSections {
+  return { ephemeral: new Map(), presence: [], toDevice: [], toDeviceUpTo: current.toDevice, deviceLists: { changed: [], left: [] } };
 }
 
 export class RealtimeSync {
@@ -38,6 +56,9 @@ export class RealtimeSync {
     return {
       typing: this.services.typing.currentPosition(),
       receipts: await this.services.receipts.currentPosition(),
+      presence: this.services.presence.currentPosition(),
+      toDevice: await this.services.toDevice.currentPosition(),
+      deviceLists: await this.services.deviceLists.currentPosition(),
     };
   }
 
@@ -58,6 +79,17 @@ export class RealtimeSync {
       const receipts = await this.services.receipts.changesFor(req.userId, rooms, since?.receipts ?? 0, current.receipts);
       for (const [roomId, ev] of receipts) add(roomId, ev);
     }
-    return { ephemeral };
+    let presence: JsonObject[] = [];
+    if (filter.presence.limit !== 0) {
+      presence = (await this.services.presence.changesFor(req.userId, since?.presence ?? 0, current.presence)).filter((e) =>
+        eventPasses(filter.presence, { type: 'm.presence', sender: e.sender as string }),
+      );
+      if (filter.presence.limit !== undefined) presence = presence.slice(0, filter.presence.limit);
+    }
+    const td = await this.services.toDevice.changesFor(req.userId, req.deviceId, since?.toDevice ?? 0, current.toDevice);
+    const deviceLists = since
+      ? await this.services.deviceLists.changesFor(req.userId, since, current, req.joinedRooms)
+      : { changed: [], left: [] };
+    return { ephemeral, presence, toDevice: td.events, toDeviceUpTo: td.upTo, deviceLists };
   }
 }

@@ -14,7 +14,7 @@ import type { LazyMemberCache } from '../sync/lazy-members.js';
 import { selectLazyMembers } from '../sync/lazy-members.js';
 import { formatTopoToken, type SyncToken, topoBefore } from '../sync/sync-token.js';
 import { countUnread, type UnreadCounts } from '../sync/unread.js';
-import type { RealtimeSections, RealtimeSync } from './realtime-sections.js';
+import { emptySections, type RealtimeSections, type RealtimeSync } from './realtime-sections.js';
 import { asJson, memberEntries, type RoomHistory } from './room-history.js';
 
 const DEFAULT_TIMELINE_LIMIT = 10;
@@ -38,6 +38,8 @@ export interface SyncResult {
   empty: boolean;
   /** Keys to wait on: the user and the rooms they are joined to. */
   wakeKeys: string[];
+  /** The `next_batch` position: `current`, except where a stream delivered only part of what it has. */
+  next: SyncToken;
 }
 
 interface RoomPlan {
@@ -66,7 +68,7 @@ export class SyncBuilder {
     const joinedRooms = plans.filter((p) => p.membership === 'join').map((p) => p.roomId);
     const rt: RealtimeSections = this.realtime
       ? await this.realtime.sections({ userId: viewer.userId, deviceId: viewer.deviceId, since, current, filter, joinedRooms })
-      : { ephemeral: new Map() };
+      : emptySections(current);
 
     const join: JsonObject = {};
     const invite: JsonObject = {};
@@ -99,16 +101,26 @@ export class SyncBuilder {
     if (Object.keys(invite).length > 0) rooms.invite = invite;
     if (Object.keys(knock).length > 0) rooms.knock = knock;
     if (Object.keys(leave).length > 0) rooms.leave = leave;
-    const empty = Object.keys(rooms).length === 0 && globalAd.length === 0;
+    const dl = rt.deviceLists;
+    const empty =
+      Object.keys(rooms).length === 0 &&
+      globalAd.length === 0 &&
+      rt.presence.length === 0 &&
+      rt.toDevice.length === 0 &&
+      dl.changed.length === 0 &&
+      dl.left.length === 0;
     const body: JsonObject = {
       next_batch: '',
       rooms,
       account_data: { events: globalAd },
-      presence: { events: [] },
-      to_device: { events: [] },
+      presence: { events: rt.presence },
+      to_device: { events: rt.toDevice },
+      device_lists: { changed: dl.changed, left: dl.left },
+      device_one_time_keys_count: {},
     };
     const wakeKeys = [viewer.userId, ...plans.filter((p) => p.membership === 'join').map((p) => p.roomId)];
-    return { body, empty, wakeKeys };
+    const next = { ...current, toDevice: rt.toDeviceUpTo };
+    return { body, empty, wakeKeys, next };
   }
 
   /** The user's rooms with their membership as of stream position `upTo`. */

@@ -65,7 +65,7 @@ export class SyncEngine {
       const current = await this.currentToken();
       const since = opts.since && clampToken(opts.since, current);
       const result = await this.builder.build({ viewer: opts.viewer, since, current, filter: opts.filter, fullState: opts.fullState });
-      result.body.next_batch = formatSyncToken(current);
+      result.body.next_batch = formatSyncToken(result.next);
       const remaining = deadline - this.now();
       if (!result.empty || !mayWait || remaining <= 0) return result;
       const woke = await this.notifier.waitFor(result.wakeKeys, remaining, opts.signal, mark);

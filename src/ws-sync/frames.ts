@@ -86,7 +86,7 @@ export const presenceFrame = z.object({
   type: z.literal('presence'),
   request_id: requestId,
   presence: presenceState,
-  status_msg: z.string().optional(),
+  status_msg: z.string().max(1024).nullable().optional(),
 });
 
 export const pingFrame = z.object({

@@ -46,6 +46,8 @@ export class WsConnection {
   private pending = 0;
   private queue: Promise<void> = Promise.resolve();
   private readonly abort = new AbortController();
+  /** This connection told the presence tracker it opened (and so must tell it when it closes). */
+  private presenceOpen = false;
 
   constructor(
     private readonly host: ConnectionHost,
@@ -240,6 +242,7 @@ export class WsConnection {
     let since: SyncToken | undefined;
     let filter: Filter;
     let fullState: boolean;
+    let presence: SyncParams['set_presence'];
     try {
       const params: SyncParams = parseOrThrow(syncParams, rawParams, 'query');
       since = params.since === undefined ? undefined : parseSyncToken(params.since);
@@ -247,6 +250,7 @@ export class WsConnection {
       const filterText = typeof params.filter === 'object' ? JSON.stringify(params.filter) : params.filter;
       filter = await syncFilterParam(filterText, requester.userId, app.storage.filters);
       fullState = params.full_state === true || params.full_state === 'true';
+      presence = params.set_presence;
     } catch (err) {
       this.fail(CloseCode.badRequest, err instanceof HttpError ? err : invalidParam('Bad sync parameters'));
       return;
@@ -255,6 +259,12 @@ export class WsConnection {
     this.requester = requester;
     this.state = 'open';
     this.host.attach(this);
+    // Like a long poll with set_presence: the socket is a connection of this device, unless it asks to stay offline.
+    if (presence !== 'offline') {
+      this.presenceOpen = true;
+      await app.presence.connectionOpened(requester.userId, requester.deviceId, { idle: presence === 'unavailable' });
+      if (this.state !== 'open') return;
+    }
     void this.syncLoop(since, filter, fullState);
   }
 
@@ -312,5 +322,11 @@ export class WsConnection {
     this.state = 'closed';
     this.abort.abort();
     this.host.detach(this);
+    if (this.presenceOpen && this.requester) {
+      const { app } = this.host;
+      app.presence
+        .connectionClosed(this.requester.userId, this.requester.deviceId)
+        .catch((err: unknown) => app.logger.error({ err }, 'presence update on websocket close failed'));
+    }
   }
 }

@@ -7,7 +7,7 @@ import type { AppContext } from '../app-context.js';
 import type { JsonObject } from '../core/json.js';
 import { checkRoomId } from '../client-api/params.js';
 import { setFullyRead } from '../client-api/rooms/read-markers.js';
-import { invalidParam, limitExceeded, missingParam, unrecognized } from '../http/errors.js';
+import { invalidParam, limitExceeded, missingParam } from '../http/errors.js';
 import type { Requester } from '../http/route.js';
 import { parseOrThrow } from '../http/validation.js';
 import {
@@ -30,13 +30,19 @@ export async function handleRequest(app: AppContext, requester: Requester, frame
       return send(app, requester, frame);
     case 'typing':
       await app.typing.setTyping(checkRoomId(frame.room_id), requester.userId, frame.typing, frame.timeout);
+      await app.presence.active(requester.userId, requester.deviceId);
       return {};
     case 'receipt':
-      return receipt(app, requester, frame);
+      await receipt(app, requester, frame);
+      await app.presence.active(requester.userId, requester.deviceId);
+      return {};
     case 'read_markers':
-      return readMarkers(app, requester, frame);
-    default:
-      throw unrecognized(404, `${frame.type} frames are not supported yet`);
+      await readMarkers(app, requester, frame);
+      await app.presence.active(requester.userId, requester.deviceId);
+      return {};
+    case 'presence':
+      await app.presence.setPresence(requester.userId, requester.deviceId, frame.presence, frame.status_msg ?? null);
+      return {};
   }
 }
 
@@ -57,7 +63,7 @@ async function send(app: AppContext, requester: Requester, frame: SendFrame): Pr
 }
 
 /** As POST /rooms/{roomId}/receipt/{type}/{eventId}: m.read, m.read.private, or m.fully_read (the read marker). */
-async function receipt(app: AppContext, requester: Requester, frame: ReceiptFrame): Promise<JsonObject> {
+async function receipt(app: AppContext, requester: Requester, frame: ReceiptFrame): Promise<void> {
   const roomId = checkRoomId(frame.room_id);
   const type = frame.receipt_type;
   if (type !== 'm.read' && type !== 'm.read.private' && type !== 'm.fully_read') throw invalidParam(`Unknown receipt type ${type}`);
@@ -67,15 +73,13 @@ async function receipt(app: AppContext, requester: Requester, frame: ReceiptFram
   } else {
     await app.receipts.setReceipt(roomId, requester.userId, type, frame.event_id, frame.thread_id ?? null);
   }
-  return {};
 }
 
 /** As POST /rooms/{roomId}/read_markers. */
-async function readMarkers(app: AppContext, requester: Requester, frame: ReadMarkersFrame): Promise<JsonObject> {
+async function readMarkers(app: AppContext, requester: Requester, frame: ReadMarkersFrame): Promise<void> {
   const roomId = checkRoomId(frame.room_id);
   const userId = requester.userId;
   if (frame['m.fully_read'] !== undefined) await setFullyRead(app, userId, roomId, frame['m.fully_read']);
   if (frame['m.read'] !== undefined) await app.receipts.setReceipt(roomId, userId, 'm.read', frame['m.read'], null);
   if (frame['m.read.private'] !== undefined) await app.receipts.setReceipt(roomId, userId, 'm.read.private', frame['m.read.private'], null);
-  return {};
 }

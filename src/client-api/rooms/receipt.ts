@@ -27,6 +27,7 @@ export const postReceipt = defineRoute({
     }
     if (type === 'm.fully_read') await setFullyRead(app, requester.userId, roomId, params.eventId);
     else await app.receipts.setReceipt(roomId, requester.userId, type, params.eventId, threadId);
+    await app.presence.active(requester.userId, requester.deviceId);
     return { body: {} };
   },
 });

@@ -12,6 +12,7 @@ export const setTyping = defineRoute({
     checkRoomId(params.roomId);
     requireSelf(requester, checkUserId(params.userId), 'typing state');
     await app.typing.setTyping(params.roomId, requester.userId, body.typing, body.timeout);
+    await app.presence.active(requester.userId, requester.deviceId);
     return { body: {} };
   },
 });
