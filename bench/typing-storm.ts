@@ -35,6 +35,7 @@ try {
   // Measured from when everyone is connected (connecting is not what this bench is about).
   const t0 = Date.now();
   const a = processStats(server.pid);
+  fleet.go();
   await sleep(seconds * 1000);
   const b = processStats(server.pid);
   const elapsed = Date.now() - t0;

@@ -35,6 +35,11 @@ export class Fleet {
     );
   }
 
+  /** Starts the typing flips (StartArgs.typing) in every process. */
+  go(): void {
+    for (const p of this.procs) p.send({ cmd: 'go' });
+  }
+
   async report(): Promise<ClientReport> {
     const reports = await Promise.all(
       this.procs.map(

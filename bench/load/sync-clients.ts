@@ -3,7 +3,7 @@
  * connections, WebSocket or long-poll, from one source address, and records for every timeline
  * message carrying a `ts` how long after that time it arrived.
  *
- * Parent → child: {cmd:'start', ...StartArgs}, {cmd:'report'}, {cmd:'exit'}.
+ * Parent → child: {cmd:'start', ...StartArgs}, {cmd:'go'} (start typing), {cmd:'report'}, {cmd:'exit'}.
  * Child → parent: {type:'ready', connected, errors}, {type:'report', latencies, errors, ...}.
  */
 import { Agent, request } from 'node:http';
@@ -38,6 +38,8 @@ let frames = 0;
 let typingEvents = 0;
 let typingSent = 0;
 const timers: NodeJS.Timeout[] = [];
+/** Typing starts on the parent's 'go', once every process has all its connections open. */
+const typists: Array<() => void> = [];
 let stopping = false;
 const sockets: WebSocket[] = [];
 
@@ -66,7 +68,7 @@ function openWs(args: StartArgs, token: string): Promise<void> {
       if (frame.type !== 'sync') return;
       if (first) {
         first = false;
-        if (args.typing) startTyping(ws, args.typing.roomId, args.typing.everyMs);
+        if (args.typing) typists.push(() => startTyping(ws, args.typing!.roomId, args.typing!.everyMs));
         resolve();
         return; // the initial sync: nothing to time
       }
@@ -154,7 +156,9 @@ async function start(args: StartArgs): Promise<void> {
 
 process.on('message', (msg: { cmd: string } & StartArgs) => {
   if (msg.cmd === 'start') void start(msg);
-  else if (msg.cmd === 'report') {
+  else if (msg.cmd === 'go') {
+    for (const t of typists) t();
+  } else if (msg.cmd === 'report') {
     for (const t of timers) clearInterval(t);
     process.send!({ type: 'report', latencies, errors, closedUnexpectedly, frames, typingEvents, typingSent });
   } else if (msg.cmd === 'exit') {
