@@ -154,6 +154,17 @@ const schema = z.strictObject({
     })
     .prefault({}),
   max_request_body_bytes: z.number().int().min(1024).default(1024 * 1024),
+  websocket: z
+    .strictObject({
+      /** Unsent bytes a connection may queue before it is closed as too slow (4429). */
+      max_buffered_bytes: z.number().int().min(1024).default(8 * 1024 * 1024),
+      heartbeat_interval_ms: z.number().int().min(100).default(30_000),
+      /** How long a connection without an Authorization header has to send its auth frame. */
+      auth_timeout_ms: z.number().int().min(100).default(10_000),
+      /** Request frames a connection may have queued before more are refused with M_LIMIT_EXCEEDED. */
+      max_pending_requests: z.number().int().min(1).default(100),
+    })
+    .prefault({}),
   shutdown_grace_ms: z.number().int().min(0).default(10_000),
 });
 
