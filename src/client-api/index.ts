@@ -63,6 +63,7 @@ import { getPushRules } from './push/get-push-rules.js';
 import { capabilities } from './server/capabilities.js';
 import { versions } from './server/versions.js';
 import { wellKnownClient } from './server/well-known.js';
+import { getTurnServer } from './voip/turn-server.js';
 import { sync } from './sync/sync.js';
 import { sendToDevice } from './to-device/send-to-device.js';
 
@@ -166,6 +167,7 @@ export const clientApiRoutes: readonly Route[] = [
   deleteTag,
   // push rules (server defaults only)
   getPushRules,
+  getTurnServer,
   // rooms
   ...roomRoutes,
   // sync and history
