@@ -77,6 +77,8 @@ export class Fleet {
 /** Splits `items` into `n` nearly equal parts. */
 export function split<T>(items: T[], n: number): T[][] {
   const out: T[][] = Array.from({ length: n }, () => []);
-  items.forEach((x, i) => out[i % n].push(x));
+  items.forEach((x, i) => {
+    out[i % n].push(x);
+  });
   return out;
 }
