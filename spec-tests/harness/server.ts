@@ -14,6 +14,8 @@ import { parse, stringify } from 'yaml';
 /** Repository root (this file runs from dist/spec-tests/harness/). */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const COMET = join(ROOT, 'bin', 'comet.js');
+/** The node flags on bin/comet.js's `#!/usr/bin/env -S node …` line: servers start as the installed command would. */
+const COMET_NODE_FLAGS = (/^#!.*\bnode\b(.*)$/m.exec(readFileSync(COMET, 'utf8').split('\n')[0])?.[1] ?? '').split(' ').filter((a) => a !== '');
 const START_DEADLINE_MS = 15_000;
 
 type ConfigTree = { [key: string]: unknown };
@@ -100,7 +102,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
 
 /** Starts a server on an existing directory without touching its comet.yaml. */
 export function launch(dir: string, configPath: string, serverName = 'localhost', nodeArgs: string[] = []): Promise<TestServer> {
-  const proc = spawn(process.execPath, [...nodeArgs, COMET, 'start', '--config', configPath], {
+  const proc = spawn(process.execPath, [...COMET_NODE_FLAGS, ...nodeArgs, COMET, 'start', '--config', configPath], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
