@@ -14,6 +14,8 @@ import { parse, stringify } from 'yaml';
 /** Repository root (this file runs from dist/spec-tests/harness/). */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const COMET = join(ROOT, 'bin', 'comet.js');
+/** The node flags on bin/comet.js's `#!/usr/bin/env -S node …` line: servers start as the installed command would. */
+const COMET_NODE_FLAGS = (/^#!.*\bnode\b(.*)$/m.exec(readFileSync(COMET, 'utf8').split('\n')[0])?.[1] ?? '').split(' ').filter((a) => a !== '');
 const START_DEADLINE_MS = 15_000;
 
 type ConfigTree = { [key: string]: unknown };
@@ -98,9 +100,23 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   return launch(dir, configPath, String(config.server_name), opts.nodeArgs);
 }
 
+/**
+ * Waits (up to 5 s) until the server has logged a line matching `match` and returns every such
+ * line. The server writes its log lines at the end of the event-loop turn, so a line may arrive
+ * just after the response of the request that caused it.
+ */
+export async function waitForLogs(server: TestServer, match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>[]> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const lines = server.logs().filter(match);
+    if (lines.length > 0 || Date.now() > deadline) return lines;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 /** Starts a server on an existing directory without touching its comet.yaml. */
 export function launch(dir: string, configPath: string, serverName = 'localhost', nodeArgs: string[] = []): Promise<TestServer> {
-  const proc = spawn(process.execPath, [...nodeArgs, COMET, 'start', '--config', configPath], {
+  const proc = spawn(process.execPath, [...COMET_NODE_FLAGS, ...nodeArgs, COMET, 'start', '--config', configPath], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

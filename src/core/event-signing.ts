@@ -3,11 +3,12 @@
  * (server-server spec, "Signing Events"; room version 5+ "Signing key validity period").
  */
 import type { ValidationResult } from './event-format.js';
-import { computeContentHash } from './event-hashes.js';
+import { contentHashInput, contentHashOf } from './event-hashes.js';
 import { isJsonObject } from './json.js';
 import { type Pdu, domainOf } from './pdu.js';
 import { redactPdu } from './redaction.js';
-import { type SigningKey, type VerifyKey, isKeyValidForEvent, signJson, verifyJsonSignature } from './signing.js';
+import { type SigningKey, type VerifyKey, isKeyValidForEvent, signedBytes, signMessage, verifyMessageSignature } from './signing.js';
+import { encodingOf, rememberEncoding, sizeWithHashesAndSignatures } from './pdu-encoding.js';
 import type { RoomVersion } from '../rooms/versions.js';
 
 /**
@@ -15,9 +16,21 @@ import type { RoomVersion } from '../rooms/versions.js';
  * (over the redacted form) added next to any signatures already present.
  */
 export function hashAndSignEvent(pdu: Pdu, serverName: string, key: SigningKey, version: RoomVersion): Pdu {
-  const hashed: Pdu = { ...pdu, hashes: { sha256: computeContentHash(pdu) } };
-  const signed = signJson(redactPdu(hashed, version), serverName, key);
-  return { ...hashed, signatures: signed.signatures };
+  const hashInput = contentHashInput(pdu);
+  const contentHash = contentHashOf(hashInput);
+  const hashed: Pdu = { ...pdu, hashes: { sha256: contentHash } };
+  // What the signature covers is also what the event ID (reference hash) covers: encode it once.
+  const redactedSigned = signedBytes(redactPdu(hashed, version));
+  const existing = (hashed.signatures ?? {}) as Record<string, Record<string, string>>;
+  const signatures = { ...existing, [serverName]: { ...existing[serverName], [key.keyId]: signMessage(redactedSigned, key) } };
+  const signed: Pdu = { ...hashed, signatures };
+  rememberEncoding(signed, {
+    versionId: version.id,
+    redactedSigned,
+    contentHash,
+    size: sizeWithHashesAndSignatures(hashInput.length, signed),
+  });
+  return signed;
 }
 
 /** A member invite made from a third-party invite; its sender's server need not have signed it. */
@@ -49,8 +62,9 @@ export function requiredSignatures(pdu: Pdu, version: RoomVersion): string[] {
 
 type ServerCheck = { verified: number; bad?: string };
 
-function checkServer(redacted: Pdu, server: string, ts: number, version: RoomVersion, keyFor: (server: string, keyId: string) => VerifyKey | undefined): ServerCheck {
-  const sigs = redacted.signatures?.[server];
+/** `message`: the bytes the signatures cover (undefined when the event cannot be encoded: every signature is then bad). */
+function checkServer(pdu: Pdu, message: Buffer | undefined, server: string, ts: number, version: RoomVersion, keyFor: (server: string, keyId: string) => VerifyKey | undefined): ServerCheck {
+  const sigs = pdu.signatures?.[server];
   let verified = 0;
   if (!isJsonObject(sigs)) return { verified };
   for (const keyId of Object.keys(sigs)) {
@@ -60,7 +74,8 @@ function checkServer(redacted: Pdu, server: string, ts: number, version: RoomVer
     if (!keyId.startsWith('ed25519:')) continue;
     const key = keyFor(server, keyId);
     if (key === undefined || !isKeyValidForEvent(key, ts, version.enforceKeyValidity)) continue;
-    if (!verifyJsonSignature(redacted, server, key)) return { verified, bad: `bad signature from ${server} with ${keyId}` };
+    const sig = sigs[keyId];
+    if (message === undefined || typeof sig !== 'string' || !verifyMessageSignature(message, sig, key)) return { verified, bad: `bad signature from ${server} with ${keyId}` };
     verified++;
   }
   return { verified };
@@ -77,11 +92,18 @@ export function verifyEventSignatures(
   keyFor: (server: string, keyId: string) => VerifyKey | undefined,
 ): ValidationResult<true> {
   try {
-    const redacted = redactPdu(pdu, version);
+    let message = encodingOf(pdu, version.id)?.redactedSigned;
+    if (message === undefined) {
+      try {
+        message = signedBytes(redactPdu(pdu, version));
+      } catch {
+        // Not encodable: no signature can be valid.
+      }
+    }
     const ts = pdu.origin_server_ts;
     const required = requiredSignatures(pdu, version);
     for (const server of required) {
-      const r = checkServer(redacted, server, ts, version, keyFor);
+      const r = checkServer(pdu, message, server, ts, version, keyFor);
       if (r.bad !== undefined) return { ok: false, reason: r.bad };
       if (r.verified === 0) return { ok: false, reason: `no valid signature from ${server} with a known key` };
     }
@@ -89,7 +111,7 @@ export function verifyEventSignatures(
       // A third-party invite in v3+: whoever sent it must still have signed it.
       let any = 0;
       for (const server of Object.keys(pdu.signatures ?? {})) {
-        const r = checkServer(redacted, server, ts, version, keyFor);
+        const r = checkServer(pdu, message, server, ts, version, keyFor);
         if (r.bad !== undefined) return { ok: false, reason: r.bad };
         any += r.verified;
       }

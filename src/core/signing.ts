@@ -154,6 +154,29 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * Signs bytes already produced by `signedBytes` (for callers that need those bytes themselves too)
+ * and returns the base64 signature; remembered like `signJson`'s, so checking it later is cheap.
+ */
+export function signMessage(message: Buffer, key: SigningKey): string {
+  const signature = encodeBase64(signBytes(message, key));
+  rememberSignature(signature, message, key.publicKey);
+  return signature;
+}
+
+/** Checks a base64 signature over bytes produced by `signedBytes`. Never throws. */
+export function verifyMessageSignature(message: Buffer, b64: string, key: VerifyKey): boolean {
+  if (!isValidKeyId(key.keyId)) return false;
+  if (signedHere(b64, message, key.publicKey)) return true;
+  let signature: Uint8Array;
+  try {
+    signature = decodeBase64(b64);
+  } catch {
+    return false;
+  }
+  return verifyBytes(message, signature, key.publicKey);
+}
+
 /** The bytes a signature covers: the canonical JSON of the object without `signatures` and `unsigned`. */
 export function signedBytes(obj: object): Buffer {
   const { signatures: _s, unsigned: _u, ...rest } = obj as Record<string, unknown>;

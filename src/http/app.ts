@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { Router, type RouterContext } from '@koa/router';
 import Koa from 'koa';
 import type { AppContext } from '../app-context.js';
+import type { Logger } from '../logger.js';
 import { authenticate } from './auth.js';
 import { rawBodyStream, readJsonObjectBody } from './body.js';
 import { HttpError, limitExceeded, unknownError, unrecognized } from './errors.js';
@@ -129,6 +130,7 @@ async function runPipeline(app: AppContext, route: Route, ctx: RouterContext<Sta
     ? await readJsonObjectBody(ctx, route.maxBodyBytes ?? app.config.max_request_body_bytes)
     : undefined;
   const raw = route.rawBody ? rawBodyStream(ctx, route.rawBody.maxBytes(app.config)) : undefined;
+  let log: Logger | undefined;
   const res = await route.handle({
     app,
     params: ctx.params ?? {},
@@ -141,7 +143,11 @@ async function runPipeline(app: AppContext, route: Route, ctx: RouterContext<Sta
     ip,
     headers: ctx.headers,
     reqId: ctx.state.reqId,
-    log: app.logger.child({ reqId: ctx.state.reqId }),
+    // Made on first use: most requests never log, and a child logger per request is not free.
+    get log() {
+      log ??= app.logger.child({ reqId: ctx.state.reqId });
+      return log;
+    },
     raw,
     signal: gone.signal,
   });

@@ -11,9 +11,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { encodeBase64 } from '../core/base64.js';
-import { canonicalJsonBytes } from '../core/canonical-json.js';
 import { buildEvent } from '../core/event-builder.js';
-import { MAX_PDU_BYTES } from '../core/event-format.js';
+import { MAX_PDU_BYTES, pduSize } from '../core/event-format.js';
 import { referenceHash } from '../core/event-hashes.js';
 import type { JsonObject } from '../core/json.js';
 import type { Pdu, RoomEvent } from '../core/pdu.js';
@@ -285,7 +284,7 @@ export class EventCreator {
       this.key,
       refHashes,
     );
-    if (canonicalJsonBytes(pdu).length > MAX_PDU_BYTES) {
+    if (pduSize(pdu) > MAX_PDU_BYTES) {
       return { ok: false, result: { ok: false, errcode: 'M_TOO_LARGE', error: `event is larger than ${MAX_PDU_BYTES} bytes` } };
     }
     return { ok: true, pdu };
