@@ -74,20 +74,29 @@ export class RealtimeSync {
       if (list) list.push(ev);
       else ephemeral.set(roomId, [ev]);
     };
+    // A stream that did not move since the token has nothing to say: skip its reads (a woken long
+    // poll usually has news on one stream only).
+    const moved = (s: 'typing' | 'receipts' | 'presence' | 'deviceLists') => since === undefined || since[s] < current[s];
     if (ephFilter.limit !== 0) {
-      for (const [roomId, ev] of this.services.typing.changesFor(rooms, since?.typing ?? 0, current.typing)) add(roomId, ev);
-      const receipts = await this.services.receipts.changesFor(req.userId, rooms, since?.receipts ?? 0, current.receipts);
-      for (const [roomId, ev] of receipts) add(roomId, ev);
+      if (moved('typing')) {
+        for (const [roomId, ev] of this.services.typing.changesFor(rooms, since?.typing ?? 0, current.typing)) add(roomId, ev);
+      }
+      if (moved('receipts')) {
+        const receipts = await this.services.receipts.changesFor(req.userId, rooms, since?.receipts ?? 0, current.receipts);
+        for (const [roomId, ev] of receipts) add(roomId, ev);
+      }
     }
     let presence: JsonObject[] = [];
-    if (filter.presence.limit !== 0) {
+    if (filter.presence.limit !== 0 && moved('presence')) {
       presence = (await this.services.presence.changesFor(req.userId, since?.presence ?? 0, current.presence)).filter((e) =>
         eventPasses(filter.presence, { type: 'm.presence', sender: e.sender as string }),
       );
       if (filter.presence.limit !== undefined) presence = presence.slice(0, filter.presence.limit);
     }
+    // Read even when the stream did not move: the token acknowledges (deletes) what it covers.
     const td = await this.services.toDevice.changesFor(req.userId, req.deviceId, since?.toDevice ?? 0, current.toDevice);
-    const deviceLists = since
+    // Device lists also change with memberships (the events stream).
+    const deviceLists = since && (moved('deviceLists') || since.events < current.events)
       ? await this.services.deviceLists.changesFor(req.userId, since, current, req.joinedRooms)
       : { changed: [], left: [] };
     return { ephemeral, presence, toDevice: td.events, toDeviceUpTo: td.upTo, deviceLists };

@@ -75,13 +75,13 @@ export class RoomHistory {
     return ev && membershipOf(ev.event.content);
   }
 
-  private async passes(viewer: string, e: StoredEvent, filter: RoomEventFilter): Promise<boolean> {
-    return eventPasses(filter, e.event) && (await this.reads.canSee(viewer, e));
+  private async passes(viewer: string, e: StoredEvent, filter: RoomEventFilter, currentlyJoined = false): Promise<boolean> {
+    return eventPasses(filter, e.event) && (await this.reads.canSee(viewer, e, currentlyJoined));
   }
 
   /**
    * The newest `limit` matching, visible events in the stream range (fromExclusive, toInclusive],
-   * returned oldest first.
+   * returned oldest first. `currentlyJoined`: the viewer is joined to the room now (see RoomReads.canSee).
    */
   async latestWindow(
     viewer: string,
@@ -90,6 +90,7 @@ export class RoomHistory {
     toInclusive: number,
     filter: RoomEventFilter,
     limit: number,
+    currentlyJoined = false,
   ): Promise<Window> {
     const picked: StoredEvent[] = [];
     const batch = Math.max(limit * 2, 20);
@@ -97,7 +98,7 @@ export class RoomHistory {
     for (let scanned = 0; scanned < MAX_SCAN; ) {
       const page = await this.store.getRoomEventsByStream(roomId, fromExclusive, upper, batch, 'b');
       for (const e of page) {
-        if (!(await this.passes(viewer, e, filter))) continue;
+        if (!(await this.passes(viewer, e, filter, currentlyJoined))) continue;
         if (picked.length === limit) return { events: picked.reverse(), more: true };
         picked.push(e);
       }
