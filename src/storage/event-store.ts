@@ -156,9 +156,10 @@ export interface EventStore {
   ): Promise<StoredEvent[]>;
   /**
    * The rooms with any event (timeline or not) within the stream range (fromExclusive, toInclusive]:
-   * a superset of the rooms whose timeline or state changed there (lets /sync skip the others).
+   * a superset of the rooms whose timeline or state changed there (lets /sync skip the others);
+   * `memberEvents`: whether any of those events is an `m.room.member` event.
    */
-  getRoomsChangedBetween(fromExclusive: number, toInclusive: number): Promise<Set<string>>;
+  getRoomsChangedBetween(fromExclusive: number, toInclusive: number): Promise<{ rooms: Set<string>; memberEvents: boolean }>;
   /** Timeline events of all the given rooms within a stream range, oldest first. */
   getEventsInRooms(roomIds: readonly string[], fromExclusive: number, toInclusive: number): Promise<StoredEvent[]>;
   /**

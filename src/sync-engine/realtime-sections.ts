@@ -29,6 +29,8 @@ export interface RealtimeRequest {
   filter: Filter;
   /** Rooms the user is joined to as of `current.events`. */
   joinedRooms: readonly string[];
+  /** False when no membership event happened in (since.events, current.events] (undefined: not known). */
+  membershipsChanged?: boolean;
 }
 
 export interface RealtimeSections {
@@ -48,7 +50,12 @@ export function emptySections(current: SyncToken): RealtimeSections {
   return { ephemeral: new Map(), presence: [], toDevice: [], toDeviceUpTo: current.toDevice, deviceLists: { changed: [], left: [] } };
 }
 
+const MAX_ACKED = 20_000;
+
 export class RealtimeSync {
+  /** Per device (`user|device`): the to-device position this process last acknowledged for it. */
+  private readonly acked = new Map<string, number>();
+
   constructor(private readonly services: RealtimeServices) {}
 
   /** Every real-time stream's position now (the events and account-data positions come from storage). */
@@ -93,12 +100,28 @@ export class RealtimeSync {
       );
       if (filter.presence.limit !== undefined) presence = presence.slice(0, filter.presence.limit);
     }
-    // Read even when the stream did not move: the token acknowledges (deletes) what it covers.
-    const td = await this.services.toDevice.changesFor(req.userId, req.deviceId, since?.toDevice ?? 0, current.toDevice);
+    const td = await this.toDevice(req);
     // Device lists also change with memberships (the events stream).
-    const deviceLists = since && (moved('deviceLists') || since.events < current.events)
-      ? await this.services.deviceLists.changesFor(req.userId, since, current, req.joinedRooms)
-      : { changed: [], left: [] };
+    const membersMoved = since !== undefined && since.events < current.events && req.membershipsChanged !== false;
+    const deviceLists =
+      since && (moved('deviceLists') || membersMoved)
+        ? await this.services.deviceLists.changesFor(req.userId, membersMoved ? since : { ...since, events: current.events }, current, req.joinedRooms)
+        : { changed: [], left: [] };
     return { ephemeral, presence, toDevice: td.events, toDeviceUpTo: td.upTo, deviceLists };
+  }
+
+  /**
+   * The device's to-device batch. Reading it also acknowledges (deletes) what the token covers, so
+   * it is read even when the stream did not move, unless this process already acknowledged that far.
+   */
+  private async toDevice(req: RealtimeRequest): Promise<{ events: JsonObject[]; upTo: number }> {
+    const from = req.since?.toDevice ?? 0;
+    const key = `${req.userId}|${req.deviceId}`;
+    if (from >= req.current.toDevice && (this.acked.get(key) ?? -1) >= from) return { events: [], upTo: req.current.toDevice };
+    const td = await this.services.toDevice.changesFor(req.userId, req.deviceId, from, req.current.toDevice);
+    this.acked.delete(key);
+    this.acked.set(key, from);
+    if (this.acked.size > MAX_ACKED) this.acked.delete(this.acked.keys().next().value as string);
+    return td;
   }
 }

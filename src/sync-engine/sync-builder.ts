@@ -79,15 +79,26 @@ export class SyncBuilder {
     const adChanges = adMoved ? await this.storage.accountData.changesSince(viewer.userId, since?.accountData ?? 0) : [];
     const relevantAd = adChanges.filter((c) => c.streamId <= current.accountData);
     const joinedRooms = plans.filter((p) => p.membership === 'join').map((p) => p.roomId);
-    const rt: RealtimeSections = this.realtime
-      ? await this.realtime.sections({ userId: viewer.userId, deviceId: viewer.deviceId, since, current, filter, joinedRooms })
-      : emptySections(current);
-
     // Rooms an incremental sync must look at: those with events, room account data or ephemeral news.
     const incremental = since !== undefined && !req.fullState;
-    let changedRooms: Set<string> | undefined;
-    if (incremental && current.events - since.events <= MAX_CHANGED_ROOMS_SCAN) {
-      changedRooms = await this.storage.events.getRoomsChangedBetween(since.events, current.events);
+    const changes =
+      incremental && current.events - since.events <= MAX_CHANGED_ROOMS_SCAN
+        ? await this.storage.events.getRoomsChangedBetween(since.events, current.events)
+        : undefined;
+    const rt: RealtimeSections = this.realtime
+      ? await this.realtime.sections({
+          userId: viewer.userId,
+          deviceId: viewer.deviceId,
+          since,
+          current,
+          filter,
+          joinedRooms,
+          membershipsChanged: changes?.memberEvents,
+        })
+      : emptySections(current);
+
+    const changedRooms = changes?.rooms;
+    if (changedRooms) {
       for (const c of relevantAd) if (c.roomId !== null) changedRooms.add(c.roomId);
       for (const roomId of rt.ephemeral.keys()) changedRooms.add(roomId);
     }

@@ -620,12 +620,14 @@ export class SqliteEventStore implements EventStore {
     return rows.map((r) => this.fromRow(r));
   }
 
-  async getRoomsChangedBetween(fromExclusive: number, toInclusive: number): Promise<Set<string>> {
-    if (toInclusive <= fromExclusive) return new Set();
-    const rows = this.prep('SELECT DISTINCT room_id FROM events WHERE stream_ordering > ? AND stream_ordering <= ?')
-      .pluck()
-      .all(fromExclusive, toInclusive) as string[];
-    return new Set(rows);
+  async getRoomsChangedBetween(fromExclusive: number, toInclusive: number): Promise<{ rooms: Set<string>; memberEvents: boolean }> {
+    if (toInclusive <= fromExclusive) return { rooms: new Set(), memberEvents: false };
+    const rows = this.prep(
+        `SELECT room_id, MAX(type = 'm.room.member') AS m FROM events WHERE stream_ordering > ? AND stream_ordering <= ?
+         GROUP BY room_id`,
+      )
+      .all(fromExclusive, toInclusive) as Array<{ room_id: string; m: number }>;
+    return { rooms: new Set(rows.map((r) => r.room_id)), memberEvents: rows.some((r) => r.m === 1) };
   }
 
   async getEventsInRooms(roomIds: readonly string[], fromExclusive: number, toInclusive: number): Promise<StoredEvent[]> {
