@@ -63,10 +63,10 @@ export class RoomReads {
   }
 
   /** The client format of an event as `viewer` should get it (redaction, prev_content, transaction ID). */
-  async format(stored: StoredEvent, viewer: Viewer, opts: { omitRoomId?: boolean } = {}): Promise<ClientEvent> {
+  async format(stored: StoredEvent, viewer: Viewer, opts: { omitRoomId?: boolean; knownUnredacted?: boolean } = {}): Promise<ClientEvent> {
     const ev = stored.event;
     const version = await this.versionOf(ev.roomId);
-    const redaction = await this.store.getRedactionOf(ev.eventId);
+    const redaction = opts.knownUnredacted ? undefined : await this.store.getRedactionOf(ev.eventId);
     let transactionId: string | undefined;
     if (viewer.deviceId !== undefined && ev.sender === viewer.userId) {
       const txn = await this.store.getTxnForEvent(ev.eventId);

@@ -91,8 +91,18 @@ export class RoomHistory {
     filter: RoomEventFilter,
     limit: number,
     currentlyJoined = false,
+    /** Every timeline event of the room in the range, newest first, when the caller has them already. */
+    known?: readonly StoredEvent[],
   ): Promise<Window> {
     const picked: StoredEvent[] = [];
+    if (known) {
+      for (const e of known) {
+        if (!(await this.passes(viewer, e, filter, currentlyJoined))) continue;
+        if (picked.length === limit) return { events: picked.reverse(), more: true };
+        picked.push(e);
+      }
+      return { events: picked.reverse(), more: false };
+    }
     const batch = Math.max(limit * 2, 20);
     let upper = toInclusive;
     for (let scanned = 0; scanned < MAX_SCAN; ) {
@@ -155,9 +165,10 @@ export class RoomHistory {
     return out;
   }
 
-  async formatEvents(events: readonly StoredEvent[], viewer: Viewer, omitRoomId: boolean): Promise<ClientEvent[]> {
+  /** `unredacted`: events the caller knows to be unredacted (their redaction lookup is skipped). */
+  async formatEvents(events: readonly StoredEvent[], viewer: Viewer, omitRoomId: boolean, unredacted?: ReadonlySet<string>): Promise<ClientEvent[]> {
     const out: ClientEvent[] = [];
-    for (const e of events) out.push(await this.reads.format(e, viewer, { omitRoomId }));
+    for (const e of events) out.push(await this.reads.format(e, viewer, { omitRoomId, knownUnredacted: unredacted?.has(e.event.eventId) }));
     return out;
   }
 

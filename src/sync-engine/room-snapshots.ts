@@ -32,6 +32,8 @@ export interface RoomSnapshot {
   coversFrom: number;
   /** The room state after its latest event at `position` (a shared cached map: do not modify). */
   state: StateMap;
+  /** The snapshot this one extended, when every event in between is in `recent`. */
+  previous?: { position: number; state: StateMap };
   joinedCount: number;
   invitedCount: number;
   /** The room has neither a name nor a canonical alias: the summary names heroes. */
@@ -45,6 +47,27 @@ export interface RoomSnapshot {
 export function heroesOf(snap: RoomSnapshot, userId: string): string[] {
   const present = snap.presentFirst.filter((u) => u !== userId);
   return (present.length > 0 ? present : snap.allFirst.filter((u) => u !== userId)).slice(0, MAX_HEROES);
+}
+
+/** The room state at an events position at or before the snapshot's, if the snapshot knows it. */
+export function stateAtFromSnapshot(snap: RoomSnapshot, position: number): StateMap | undefined {
+  if (position === snap.position) return snap.state;
+  const prev = snap.previous;
+  if (!prev || position < prev.position || position > snap.position) return undefined;
+  // The state at `position` is the previous one unless an event in (prev.position, position] changed it.
+  return snap.recent.some((r) => r.stored.streamOrdering > prev.position && r.stored.streamOrdering <= position) ? undefined : prev.state;
+}
+
+const unredactedSets = new WeakMap<RoomSnapshot, Set<string>>();
+
+/** The IDs of the snapshot's recent events that were not redacted (as of the snapshot). */
+export function unredactedIn(snap: RoomSnapshot): ReadonlySet<string> {
+  let set = unredactedSets.get(snap);
+  if (!set) {
+    set = new Set(snap.recent.filter((r) => !r.redacted).map((r) => r.stored.event.eventId));
+    unredactedSets.set(snap, set);
+  }
+  return set;
 }
 
 /** The recent events in (fromExclusive, snap.position], newest first; undefined if the snapshot does not cover them all. */
@@ -128,6 +151,7 @@ export class RoomSnapshots {
       recent,
       coversFrom,
       state,
+      previous: fresh.length < RECENT_LIMIT ? { position: base.position, state: base.state } : undefined,
       joinedCount: members.joinedCount,
       invitedCount: members.invitedCount,
       needsHeroes: members.needsHeroes,

@@ -15,7 +15,7 @@ import { selectLazyMembers } from '../sync/lazy-members.js';
 import { formatTopoToken, type SyncToken, topoBefore } from '../sync/sync-token.js';
 import { emptySections, type RealtimeSections, type RealtimeSync } from './realtime-sections.js';
 import { asJson, type RoomHistory } from './room-history.js';
-import { heroesOf, type RoomSnapshot, RoomSnapshots } from './room-snapshots.js';
+import { heroesOf, type RoomSnapshot, RoomSnapshots, recentSince, stateAtFromSnapshot, unredactedIn } from './room-snapshots.js';
 import { UnreadCounter } from './unread-counter.js';
 
 const DEFAULT_TIMELINE_LIMIT = 10;
@@ -215,15 +215,18 @@ export class SyncBuilder {
     // join-and-leave) since the last sync, or full_state.
     let full = since === undefined || req.fullState;
     let sinceState: StateMap | undefined;
+    // Joined rooms are described at the sync's position, which every member woken by the same event shares.
+    let snap = joined && !full ? await this.snapshots.get(roomId, upTo) : undefined;
     if (!full && since) {
-      sinceState = await this.history.stateAtStream(roomId, since.events);
+      sinceState = (snap && stateAtFromSnapshot(snap, since.events)) ?? (await this.history.stateAtStream(roomId, since.events));
       full = (await this.history.membershipIn(sinceState, viewer.userId)) !== 'join';
       if (full) sinceState = undefined;
     }
     const from = full && !req.fullState ? 0 : (since?.events ?? 0);
     const tlFilter = filter.room.timeline;
     const limit = effectiveLimit(tlFilter, DEFAULT_TIMELINE_LIMIT, MAX_TIMELINE_LIMIT);
-    const window = await this.history.latestWindow(viewer.userId, roomId, from, upTo, tlFilter, limit, joined);
+    const known = snap && !full ? recentSince(snap, from)?.map((r) => r.stored) : undefined;
+    const window = await this.history.latestWindow(viewer.userId, roomId, from, upTo, tlFilter, limit, joined, known);
     const first = window.events[0];
 
     const startState: StateMap = first
@@ -234,8 +237,7 @@ export class SyncBuilder {
       joined ||
       (await this.history.membershipIn(startState, viewer.userId)) === 'join' ||
       window.events.some((e) => e.event.type === 'm.room.member' && e.event.stateKey === viewer.userId && e.event.content.membership === 'join');
-    // Joined rooms are described at the sync's position, which every member woken by the same event shares.
-    let snap = joined && full ? await this.snapshots.get(roomId, upTo) : undefined;
+    if (joined && full) snap ??= await this.snapshots.get(roomId, upTo);
     const stateIds = wasIn
       ? await this.selectState(req, roomId, startState, sinceState, window.events.map((e) => e.event.sender), full, snap)
       : [];
@@ -251,7 +253,7 @@ export class SyncBuilder {
       : await this.history.endPosition(roomId, upTo);
     const section: JsonObject = {
       timeline: {
-        events: asJson(await this.history.formatEvents(window.events, viewer, true)),
+        events: asJson(await this.history.formatEvents(window.events, viewer, true, snap && unredactedIn(snap))),
         limited: window.more,
         prev_batch: formatTopoToken(prevBatch),
       },
