@@ -3,10 +3,14 @@
  * against a real server process (started like the spec-test harness does; this process is only the
  * load generator). One user sends; we time until every one of them has the event, SENDS times.
  * Prints p50/p99 of "all USERS have it" (from the start of the send request) and of single deliveries.
- * Goal (issue 3): p99 ≤ 100 ms. Run: node dist/bench/sync-latency.js
+ * Goal (issue 3): p99 ≤ 100 ms. Also prints the server's CPU time per woken /sync (the server's CPU
+ * over the send phase divided by the deliveries; the sends themselves are included, so it is an upper bound).
+ * Run: node dist/bench/sync-latency.js
+ * (SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server.)
  */
 import { Agent, request } from 'node:http';
 import { startServer, type TestServer } from '../spec-tests/harness/server.js';
+import { cpuMs } from './load-client.js';
 
 const USERS = Number(process.env.USERS ?? 200);
 const SENDS = Number(process.env.SENDS ?? 50);
@@ -65,7 +69,10 @@ const pct = (xs: number[], p: number) => {
 const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(1)} ms, p99 ${pct(xs, 99).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms`;
 
 async function main(): Promise<void> {
-  server = await startServer({ config: { shutdown_grace_ms: 500, rate_limits: { send: { per_second: 100_000, burst: 100_000 } } } });
+  server = await startServer({
+    config: { shutdown_grace_ms: 500, rate_limits: { send: { per_second: 100_000, burst: 100_000 } } },
+    nodeArgs: process.env.SERVER_NODE_ARGS?.split(' ').filter((a) => a !== ''),
+  });
   console.log(`server at ${server.baseUrl}; ${USERS} users, ${SENDS} sends`);
 
   const tokens: string[] = new Array(USERS);
@@ -118,6 +125,7 @@ async function main(): Promise<void> {
   const fromAck: number[] = [];
   const single: number[] = [];
   const ackTimes: number[] = [];
+  const cpu0 = cpuMs(server.pid);
   for (let s = 0; s < SENDS; s++) {
     // Every listener must be parked in a long poll before the send, or we'd time a re-poll instead.
     await until(() => polling.every(Boolean), 'every listener to be polling');
@@ -132,12 +140,14 @@ async function main(): Promise<void> {
     ackTimes.push(tAck - t0);
     single.push(...times);
   }
+  const cpuPerSync = (cpuMs(server.pid) - cpu0) / (SENDS * USERS);
   stopped = true;
 
   console.log(`send request (PUT until 200):                 ${fmt(ackTimes)}`);
   console.log(`all ${USERS} have the event, from send start:      ${fmt(allHave)}`);
   console.log(`all ${USERS} have the event, after the PUT's 200:  ${fmt(fromAck)}`);
   console.log(`single deliveries (${single.length}):             ${fmt(single)}`);
+  console.log(`server CPU per woken /sync (incl. the sends): ${(cpuPerSync * 1000).toFixed(0)} µs`);
   console.log(`goal p99 ≤ 100 ms (all ${USERS}, from send start): ${pct(allHave, 99) <= 100 ? 'met' : 'NOT met'}`);
 
   // The listeners' last long polls end when the server stops.

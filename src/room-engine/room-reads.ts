@@ -17,6 +17,9 @@ export interface Viewer {
 }
 
 export class RoomReads {
+  /** Room versions never change. */
+  private readonly versions = new Map<string, RoomVersion>();
+
   constructor(
     private readonly store: EventStore,
     private readonly now: () => number,
@@ -32,8 +35,11 @@ export class RoomReads {
     return { historyVisibility: historyVisibilityOf(hv), membership: typeof m === 'string' ? m : undefined };
   }
 
-  /** Whether `userId` may see a stored event (spec: history visibility, server behaviour). */
-  async canSee(userId: string, stored: StoredEvent): Promise<boolean> {
+  /**
+   * Whether `userId` may see a stored event (spec: history visibility, server behaviour).
+   * `currentlyJoined`: the caller knows the user is joined to the room now (saves a lookup).
+   */
+  async canSee(userId: string, stored: StoredEvent, currentlyJoined = false): Promise<boolean> {
     if (stored.rejectedReason !== undefined || stored.outlier || stored.softFailed) return false;
     const ev = stored.event;
     const [beforeState, afterState] = await Promise.all([
@@ -43,7 +49,8 @@ export class RoomReads {
     const before = await this.snapshot(beforeState, userId);
     const after = await this.snapshot(afterState, userId);
     let joinedLater = false;
-    if (before.historyVisibility === 'shared' || after.historyVisibility === 'shared') {
+    if (currentlyJoined) joinedLater = true;
+    else if (before.historyVisibility === 'shared' || after.historyVisibility === 'shared') {
       const current = await this.store.getMembership(ev.roomId, userId);
       if (current?.membership === 'join') joinedLater = true;
       else {
@@ -56,11 +63,10 @@ export class RoomReads {
   }
 
   /** The client format of an event as `viewer` should get it (redaction, prev_content, transaction ID). */
-  async format(stored: StoredEvent, viewer: Viewer, opts: { omitRoomId?: boolean } = {}): Promise<ClientEvent> {
+  async format(stored: StoredEvent, viewer: Viewer, opts: { omitRoomId?: boolean; knownUnredacted?: boolean } = {}): Promise<ClientEvent> {
     const ev = stored.event;
-    const room = await this.store.getRoom(ev.roomId);
-    const version = getRoomVersion(room?.version ?? '') as RoomVersion;
-    const redaction = await this.store.getRedactionOf(ev.eventId);
+    const version = await this.versionOf(ev.roomId);
+    const redaction = opts.knownUnredacted ? undefined : await this.store.getRedactionOf(ev.eventId);
     let transactionId: string | undefined;
     if (viewer.deviceId !== undefined && ev.sender === viewer.userId) {
       const txn = await this.store.getTxnForEvent(ev.eventId);
@@ -93,6 +99,16 @@ export class RoomReads {
       prevSender,
       redactedBecause: redaction?.event,
     });
+  }
+
+  private async versionOf(roomId: string): Promise<RoomVersion> {
+    let version = this.versions.get(roomId);
+    if (!version) {
+      const room = await this.store.getRoom(roomId);
+      version = getRoomVersion(room?.version ?? '') as RoomVersion;
+      if (version) this.versions.set(roomId, version);
+    }
+    return version;
   }
 
   /**

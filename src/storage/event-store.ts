@@ -131,6 +131,8 @@ export interface EventStore {
   getTxnForEvent(eventId: string): Promise<{ userId: string; deviceId: string; txnId: string } | undefined>;
   /** The earliest effective redaction of an event, if any. */
   getRedactionOf(eventId: string): Promise<StoredEvent | undefined>;
+  /** Which of the given events have an effective redaction (one query for many events). */
+  getRedactedAmong(eventIds: readonly string[]): Promise<Set<string>>;
 
   /** Highest stream ordering persisted (0 when empty). */
   getMaxStreamOrdering(): Promise<number>;
@@ -152,6 +154,12 @@ export interface EventStore {
     dir: Direction,
     limit: number,
   ): Promise<StoredEvent[]>;
+  /**
+   * The rooms with any event (timeline or not) within the stream range (fromExclusive, toInclusive]:
+   * a superset of the rooms whose timeline or state changed there (lets /sync skip the others);
+   * `memberEvents`: whether any of those events is an `m.room.member` event.
+   */
+  getRoomsChangedBetween(fromExclusive: number, toInclusive: number): Promise<{ rooms: Set<string>; memberEvents: boolean }>;
   /** Timeline events of all the given rooms within a stream range, oldest first. */
   getEventsInRooms(roomIds: readonly string[], fromExclusive: number, toInclusive: number): Promise<StoredEvent[]>;
   /**

@@ -29,6 +29,8 @@ export interface RealtimeRequest {
   filter: Filter;
   /** Rooms the user is joined to as of `current.events`. */
   joinedRooms: readonly string[];
+  /** False when no membership event happened in (since.events, current.events] (undefined: not known). */
+  membershipsChanged?: boolean;
 }
 
 export interface RealtimeSections {
@@ -48,7 +50,12 @@ export function emptySections(current: SyncToken): RealtimeSections {
   return { ephemeral: new Map(), presence: [], toDevice: [], toDeviceUpTo: current.toDevice, deviceLists: { changed: [], left: [] } };
 }
 
+const MAX_ACKED = 20_000;
+
 export class RealtimeSync {
+  /** Per device (`user|device`): the to-device position this process last acknowledged for it. */
+  private readonly acked = new Map<string, number>();
+
   constructor(private readonly services: RealtimeServices) {}
 
   /** Every real-time stream's position now (the events and account-data positions come from storage). */
@@ -74,22 +81,47 @@ export class RealtimeSync {
       if (list) list.push(ev);
       else ephemeral.set(roomId, [ev]);
     };
+    // A stream that did not move since the token has nothing to say: skip its reads (a woken long
+    // poll usually has news on one stream only).
+    const moved = (s: 'typing' | 'receipts' | 'presence' | 'deviceLists') => since === undefined || since[s] < current[s];
     if (ephFilter.limit !== 0) {
-      for (const [roomId, ev] of this.services.typing.changesFor(rooms, since?.typing ?? 0, current.typing)) add(roomId, ev);
-      const receipts = await this.services.receipts.changesFor(req.userId, rooms, since?.receipts ?? 0, current.receipts);
-      for (const [roomId, ev] of receipts) add(roomId, ev);
+      if (moved('typing')) {
+        for (const [roomId, ev] of this.services.typing.changesFor(rooms, since?.typing ?? 0, current.typing)) add(roomId, ev);
+      }
+      if (moved('receipts')) {
+        const receipts = await this.services.receipts.changesFor(req.userId, rooms, since?.receipts ?? 0, current.receipts);
+        for (const [roomId, ev] of receipts) add(roomId, ev);
+      }
     }
     let presence: JsonObject[] = [];
-    if (filter.presence.limit !== 0) {
+    if (filter.presence.limit !== 0 && moved('presence')) {
       presence = (await this.services.presence.changesFor(req.userId, since?.presence ?? 0, current.presence)).filter((e) =>
         eventPasses(filter.presence, { type: 'm.presence', sender: e.sender as string }),
       );
       if (filter.presence.limit !== undefined) presence = presence.slice(0, filter.presence.limit);
     }
-    const td = await this.services.toDevice.changesFor(req.userId, req.deviceId, since?.toDevice ?? 0, current.toDevice);
-    const deviceLists = since
-      ? await this.services.deviceLists.changesFor(req.userId, since, current, req.joinedRooms)
-      : { changed: [], left: [] };
+    const td = await this.toDevice(req);
+    // Device lists also change with memberships (the events stream).
+    const membersMoved = since !== undefined && since.events < current.events && req.membershipsChanged !== false;
+    const deviceLists =
+      since && (moved('deviceLists') || membersMoved)
+        ? await this.services.deviceLists.changesFor(req.userId, membersMoved ? since : { ...since, events: current.events }, current, req.joinedRooms)
+        : { changed: [], left: [] };
     return { ephemeral, presence, toDevice: td.events, toDeviceUpTo: td.upTo, deviceLists };
+  }
+
+  /**
+   * The device's to-device batch. Reading it also acknowledges (deletes) what the token covers, so
+   * it is read even when the stream did not move, unless this process already acknowledged that far.
+   */
+  private async toDevice(req: RealtimeRequest): Promise<{ events: JsonObject[]; upTo: number }> {
+    const from = req.since?.toDevice ?? 0;
+    const key = `${req.userId}|${req.deviceId}`;
+    if (from >= req.current.toDevice && (this.acked.get(key) ?? -1) >= from) return { events: [], upTo: req.current.toDevice };
+    const td = await this.services.toDevice.changesFor(req.userId, req.deviceId, from, req.current.toDevice);
+    this.acked.delete(key);
+    this.acked.set(key, from);
+    if (this.acked.size > MAX_ACKED) this.acked.delete(this.acked.keys().next().value as string);
+    return td;
   }
 }

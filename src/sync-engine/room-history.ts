@@ -75,13 +75,13 @@ export class RoomHistory {
     return ev && membershipOf(ev.event.content);
   }
 
-  private async passes(viewer: string, e: StoredEvent, filter: RoomEventFilter): Promise<boolean> {
-    return eventPasses(filter, e.event) && (await this.reads.canSee(viewer, e));
+  private async passes(viewer: string, e: StoredEvent, filter: RoomEventFilter, currentlyJoined = false): Promise<boolean> {
+    return eventPasses(filter, e.event) && (await this.reads.canSee(viewer, e, currentlyJoined));
   }
 
   /**
    * The newest `limit` matching, visible events in the stream range (fromExclusive, toInclusive],
-   * returned oldest first.
+   * returned oldest first. `currentlyJoined`: the viewer is joined to the room now (see RoomReads.canSee).
    */
   async latestWindow(
     viewer: string,
@@ -90,14 +90,25 @@ export class RoomHistory {
     toInclusive: number,
     filter: RoomEventFilter,
     limit: number,
+    currentlyJoined = false,
+    /** Every timeline event of the room in the range, newest first, when the caller has them already. */
+    known?: readonly StoredEvent[],
   ): Promise<Window> {
     const picked: StoredEvent[] = [];
+    if (known) {
+      for (const e of known) {
+        if (!(await this.passes(viewer, e, filter, currentlyJoined))) continue;
+        if (picked.length === limit) return { events: picked.reverse(), more: true };
+        picked.push(e);
+      }
+      return { events: picked.reverse(), more: false };
+    }
     const batch = Math.max(limit * 2, 20);
     let upper = toInclusive;
     for (let scanned = 0; scanned < MAX_SCAN; ) {
       const page = await this.store.getRoomEventsByStream(roomId, fromExclusive, upper, batch, 'b');
       for (const e of page) {
-        if (!(await this.passes(viewer, e, filter))) continue;
+        if (!(await this.passes(viewer, e, filter, currentlyJoined))) continue;
         if (picked.length === limit) return { events: picked.reverse(), more: true };
         picked.push(e);
       }
@@ -154,9 +165,10 @@ export class RoomHistory {
     return out;
   }
 
-  async formatEvents(events: readonly StoredEvent[], viewer: Viewer, omitRoomId: boolean): Promise<ClientEvent[]> {
+  /** `unredacted`: events the caller knows to be unredacted (their redaction lookup is skipped). */
+  async formatEvents(events: readonly StoredEvent[], viewer: Viewer, omitRoomId: boolean, unredacted?: ReadonlySet<string>): Promise<ClientEvent[]> {
     const out: ClientEvent[] = [];
-    for (const e of events) out.push(await this.reads.format(e, viewer, { omitRoomId }));
+    for (const e of events) out.push(await this.reads.format(e, viewer, { omitRoomId, knownUnredacted: unredacted?.has(e.event.eventId) }));
     return out;
   }
 

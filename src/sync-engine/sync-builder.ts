@@ -13,16 +13,20 @@ import { accountDataPasses, effectiveLimit, type Filter, roomPasses } from '../s
 import type { LazyMemberCache } from '../sync/lazy-members.js';
 import { selectLazyMembers } from '../sync/lazy-members.js';
 import { formatTopoToken, type SyncToken, topoBefore } from '../sync/sync-token.js';
-import { countUnread, type UnreadCounts } from '../sync/unread.js';
 import { emptySections, type RealtimeSections, type RealtimeSync } from './realtime-sections.js';
-import { asJson, memberEntries, type RoomHistory } from './room-history.js';
+import { asJson, type RoomHistory } from './room-history.js';
+import { heroesOf, type RoomSnapshot, RoomSnapshots, recentSince, stateAtFromSnapshot, unredactedIn } from './room-snapshots.js';
+import { UnreadCounter } from './unread-counter.js';
 
 const DEFAULT_TIMELINE_LIMIT = 10;
 const MAX_TIMELINE_LIMIT = 1000;
-/** Unread counting looks at most this many events back; counts saturate there. */
-const UNREAD_SCAN = 500;
-const UNREAD_PAGE = 20;
 const MAX_HEROES = 5;
+/**
+ * An incremental sync asks storage which rooms changed in (since, current] and looks only at
+ * those, when the gap is at most this many stream positions; a longer gap (a client back after a
+ * long time) walks every joined room instead of scanning that much of the stream.
+ */
+const MAX_CHANGED_ROOMS_SCAN = 10_000;
 
 export interface SyncRequest {
   viewer: Required<Viewer>;
@@ -51,24 +55,53 @@ interface RoomPlan {
 }
 
 export class SyncBuilder {
+  /** Per-room data shared by the syncs built at one position (the members woken by one event). */
+  private readonly snapshots: RoomSnapshots;
+  private readonly unreadCounter: UnreadCounter;
+
   constructor(
     private readonly storage: Storage,
     private readonly history: RoomHistory,
     private readonly lazyCache: LazyMemberCache,
     private readonly realtime?: RealtimeSync,
-  ) {}
+  ) {
+    this.snapshots = new RoomSnapshots(storage.events);
+    this.unreadCounter = new UnreadCounter(storage);
+  }
 
   async build(req: SyncRequest): Promise<SyncResult> {
     const { viewer, since, current, filter } = req;
     if (!since && filter.room.state.lazyLoadMembers) this.lazyCache.reset(viewer.userId, viewer.deviceId);
 
     const plans = await this.roomPlans(viewer.userId, current.events);
-    const adChanges = await this.storage.accountData.changesSince(viewer.userId, since?.accountData ?? 0);
+    // Each stream is read only if it moved: a woken long poll usually has news on one stream only.
+    const adMoved = since === undefined || since.accountData < current.accountData;
+    const adChanges = adMoved ? await this.storage.accountData.changesSince(viewer.userId, since?.accountData ?? 0) : [];
     const relevantAd = adChanges.filter((c) => c.streamId <= current.accountData);
     const joinedRooms = plans.filter((p) => p.membership === 'join').map((p) => p.roomId);
+    // Rooms an incremental sync must look at: those with events, room account data or ephemeral news.
+    const incremental = since !== undefined && !req.fullState;
+    const changes =
+      incremental && current.events - since.events <= MAX_CHANGED_ROOMS_SCAN
+        ? await this.storage.events.getRoomsChangedBetween(since.events, current.events)
+        : undefined;
     const rt: RealtimeSections = this.realtime
-      ? await this.realtime.sections({ userId: viewer.userId, deviceId: viewer.deviceId, since, current, filter, joinedRooms })
+      ? await this.realtime.sections({
+          userId: viewer.userId,
+          deviceId: viewer.deviceId,
+          since,
+          current,
+          filter,
+          joinedRooms,
+          membershipsChanged: changes?.memberEvents,
+        })
       : emptySections(current);
+
+    const changedRooms = changes?.rooms;
+    if (changedRooms) {
+      for (const c of relevantAd) if (c.roomId !== null) changedRooms.add(c.roomId);
+      for (const roomId of rt.ephemeral.keys()) changedRooms.add(roomId);
+    }
 
     const join: JsonObject = {};
     const invite: JsonObject = {};
@@ -78,6 +111,7 @@ export class SyncBuilder {
       if (!roomPasses(filter.room, plan.roomId)) continue;
       const changedSinceLast = since === undefined || plan.at > since.events;
       if (plan.membership === 'join') {
+        if (changedRooms && !changedRooms.has(plan.roomId)) continue;
         const section = await this.roomSection(req, plan, current.events, relevantAd, true, rt.ephemeral.get(plan.roomId) ?? []);
         if (section) join[plan.roomId] = section;
       } else if (plan.membership === 'invite' && changedSinceLast) {
@@ -180,27 +214,32 @@ export class SyncBuilder {
     // Full state when the client has no earlier view of this room: initial sync, a join (or a
     // join-and-leave) since the last sync, or full_state.
     let full = since === undefined || req.fullState;
+    let sinceState: StateMap | undefined;
+    // Joined rooms are described at the sync's position, which every member woken by the same event shares.
+    let snap = joined && !full ? await this.snapshots.get(roomId, upTo) : undefined;
     if (!full && since) {
-      const sinceState = await this.history.stateAtStream(roomId, since.events);
+      sinceState = (snap && stateAtFromSnapshot(snap, since.events)) ?? (await this.history.stateAtStream(roomId, since.events));
       full = (await this.history.membershipIn(sinceState, viewer.userId)) !== 'join';
+      if (full) sinceState = undefined;
     }
     const from = full && !req.fullState ? 0 : (since?.events ?? 0);
     const tlFilter = filter.room.timeline;
     const limit = effectiveLimit(tlFilter, DEFAULT_TIMELINE_LIMIT, MAX_TIMELINE_LIMIT);
-    const window = await this.history.latestWindow(viewer.userId, roomId, from, upTo, tlFilter, limit);
+    const known = snap && !full ? recentSince(snap, from)?.map((r) => r.stored) : undefined;
+    const window = await this.history.latestWindow(viewer.userId, roomId, from, upTo, tlFilter, limit, joined, known);
     const first = window.events[0];
 
     const startState: StateMap = first
       ? ((await this.storage.events.getStateBefore(first.event.eventId)) ?? new Map())
       : await this.history.stateAtStream(roomId, upTo);
-    const sinceState = full || !since ? undefined : await this.history.stateAtStream(roomId, since.events);
     // A left room shows its state only to a user who was in it: not after a rejected invite or a knock.
     const wasIn =
       joined ||
       (await this.history.membershipIn(startState, viewer.userId)) === 'join' ||
       window.events.some((e) => e.event.type === 'm.room.member' && e.event.stateKey === viewer.userId && e.event.content.membership === 'join');
+    if (joined && full) snap ??= await this.snapshots.get(roomId, upTo);
     const stateIds = wasIn
-      ? await this.selectState(req, roomId, startState, sinceState, window.events.map((e) => e.event.sender), full)
+      ? await this.selectState(req, roomId, startState, sinceState, window.events.map((e) => e.event.sender), full, snap)
       : [];
 
     const roomAd = adChanges
@@ -214,17 +253,19 @@ export class SyncBuilder {
       : await this.history.endPosition(roomId, upTo);
     const section: JsonObject = {
       timeline: {
-        events: asJson(await this.history.formatEvents(window.events, viewer, true)),
+        events: asJson(await this.history.formatEvents(window.events, viewer, true, snap && unredactedIn(snap))),
         limited: window.more,
         prev_batch: formatTopoToken(prevBatch),
       },
       state: { events: asJson(await this.history.formatState(stateIds, viewer, filter.room.state, true)) },
       account_data: { events: roomAd },
     };
-    if (joined) {
+    if (joined) snap ??= await this.snapshots.get(roomId, upTo);
+    if (snap) {
       section.ephemeral = { events: ephemeral };
-      section.summary = await this.summary(roomId, viewer.userId);
-      section.unread_notifications = await this.unread(roomId, viewer.userId, upTo) as unknown as JsonObject;
+      section.summary = summaryOf(snap, viewer.userId);
+      const counts = await this.unreadCounter.counts(snap, viewer.userId, req.current);
+      section.unread_notifications = { ...counts };
     }
     return section;
   }
@@ -237,24 +278,35 @@ export class SyncBuilder {
     sinceState: StateMap | undefined,
     timelineSenders: string[],
     full: boolean,
+    snap: RoomSnapshot | undefined,
   ): Promise<string[]> {
     const { viewer, filter } = req;
     const lazy = filter.room.state.lazyLoadMembers;
     const ids: string[] = [];
     const gapMembers: string[] = [];
-    for (const [key, id] of startState) {
-      if (sinceState && sinceState.get(key) === id) continue;
-      const [type, stateKey] = splitStateKey(key);
-      if (lazy && type === 'm.room.member') {
-        if (sinceState) gapMembers.push(stateKey);
-        continue;
+    // State maps come from a cache shared by all reads: the same object is the same state, no delta.
+    if (startState !== sinceState) {
+      for (const [key, id] of startState) {
+        if (sinceState && sinceState.get(key) === id) continue;
+        const [type, stateKey] = splitStateKey(key);
+        if (lazy && type === 'm.room.member') {
+          if (sinceState) gapMembers.push(stateKey);
+          continue;
+        }
+        ids.push(id);
       }
-      ids.push(id);
     }
     if (!lazy) return ids;
-    const members = memberEntries(startState);
     // Heroes' member events go along when the summary names heroes (the room has no name or alias).
-    const heroes = full && (await this.needsHeroes(roomId)) ? await this.heroes(roomId, viewer.userId) : [];
+    let heroes: string[] = [];
+    if (full && snap) heroes = snap.needsHeroes ? heroesOf(snap, viewer.userId) : [];
+    else if (full && (await this.needsHeroes(roomId))) heroes = await this.heroes(roomId, viewer.userId);
+    // Only the member events of the users that could be selected (not every member of a big room).
+    const members = new Map<string, string>();
+    for (const user of [viewer.userId, ...timelineSenders, ...heroes, ...gapMembers]) {
+      const id = startState.get(stateKeyOf('m.room.member', user));
+      if (id !== undefined) members.set(user, id);
+    }
     const selected = selectLazyMembers({
       viewer: viewer.userId,
       timelineSenders,
@@ -291,52 +343,14 @@ export class SyncBuilder {
     const aliased = typeof alias?.event.content.alias === 'string' && alias.event.content.alias !== '';
     return !named && !aliased;
   }
-
-  private async summary(roomId: string, userId: string): Promise<JsonObject> {
-    const members = await this.storage.events.getRoomMembers(roomId, ['join', 'invite']);
-    const summary: JsonObject = {
-      'm.joined_member_count': members.filter((m) => m.membership === 'join').length,
-      'm.invited_member_count': members.filter((m) => m.membership === 'invite').length,
-    };
-    if (await this.needsHeroes(roomId)) summary['m.heroes'] = await this.heroes(roomId, userId);
-    return summary;
-  }
-
-  /** Counts per src/sync/unread.ts, over the events after the read marker (scanning back from `upTo`). */
-  private async unread(roomId: string, userId: string, upTo: number): Promise<UnreadCounts> {
-    const store = this.storage.events;
-    const fullyRead = await this.storage.accountData.get(userId, roomId, 'm.fully_read');
-    const markerId = typeof fullyRead?.event_id === 'string' ? fullyRead.event_id : undefined;
-    const marker = markerId === undefined ? undefined : await store.getEvent(markerId);
-    let floor = marker && marker.event.roomId === roomId ? marker.streamOrdering : 0;
-    // Read receipts (public or private; unthreaded or for the main timeline) move the marker too.
-    for (const r of await this.storage.receipts.getForUser(roomId, userId)) {
-      if (r.threadId === null || r.threadId === 'main') floor = Math.max(floor, r.eventStream);
-    }
-    // Newest first, in small pages: the scan usually stops early, at the user's own latest event.
-    const after = [];
-    let upper = upTo;
-    scan: while (after.length < UNREAD_SCAN) {
-      const page = await store.getRoomEventsByStream(roomId, floor, upper, UNREAD_PAGE, 'b');
-      for (const e of page) {
-        if (e.event.sender === userId) break scan;
-        after.push(e);
-      }
-      if (page.length < UNREAD_PAGE) break;
-      upper = page[page.length - 1].streamOrdering - 1;
-    }
-    const me = await store.getCurrentStateEvent(roomId, 'm.room.member', userId);
-    const displayName = typeof me?.event.content.displayname === 'string' ? me.event.content.displayname : undefined;
-    const countable = [];
-    for (const e of after) {
-      const redacted = (await store.getRedactionOf(e.event.eventId)) !== undefined;
-      const { type, stateKey, sender, content, originServerTs } = e.event;
-      countable.push({ type, stateKey, sender, content, redacted, originServerTs });
-    }
-    return countUnread(countable, { userId, displayName, now: Date.now() });
-  }
 }
 
 function toPlan(m: MembershipRecord): RoomPlan {
   return { roomId: m.roomId, membership: m.membership, at: m.streamOrdering, eventId: m.eventId };
+}
+
+function summaryOf(snap: RoomSnapshot, userId: string): JsonObject {
+  const summary: JsonObject = { 'm.joined_member_count': snap.joinedCount, 'm.invited_member_count': snap.invitedCount };
+  if (snap.needsHeroes) summary['m.heroes'] = heroesOf(snap, userId);
+  return summary;
 }

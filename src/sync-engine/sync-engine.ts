@@ -28,6 +28,8 @@ export class SyncEngine {
   readonly history: RoomHistory;
   private readonly builder: SyncBuilder;
   private readonly realtime: RealtimeSync | undefined;
+  /** The last `currentToken()` read and the notifier mark it was read at (see currentToken). */
+  private positions: { mark: number; token: Promise<SyncToken> } | undefined;
 
   constructor(
     private readonly storage: Storage,
@@ -42,8 +44,24 @@ export class SyncEngine {
     this.builder = new SyncBuilder(storage, this.history, new LazyMemberCache(), this.realtime);
   }
 
-  /** The position of every stream right now. */
-  async currentToken(): Promise<SyncToken> {
+  /**
+   * The position of every stream right now. Every write that moves a stream notifies after it
+   * commits, which moves the notifier's mark: while the mark stays where it was, the positions
+   * read then are still current, and the many long polls woken by one event share one read.
+   */
+  currentToken(): Promise<SyncToken> {
+    const mark = this.notifier.mark();
+    if (this.positions?.mark !== mark) {
+      const token = this.readPositions();
+      this.positions = { mark, token };
+      token.catch(() => {
+        if (this.positions?.token === token) this.positions = undefined;
+      });
+    }
+    return this.positions.token;
+  }
+
+  private async readPositions(): Promise<SyncToken> {
     return makeSyncToken({
       events: await this.storage.events.getMaxStreamOrdering(),
       accountData: await this.storage.accountData.currentStreamId(),

@@ -21,12 +21,30 @@ function unwrap<T>(r: FilterResult<T>): T {
   return r.filter;
 }
 
+/**
+ * Parsed filters by parameter (inline JSON, or user and filter ID: stored filters never change).
+ * A long-polling client sends the same filter with every request; parsing it each time costs more
+ * than the rest of an idle sync. Filters are never modified after parsing, so they can be shared.
+ */
+const parsed = new Map<string, Filter>();
+const MAX_PARSED = 1000;
+
 export async function syncFilterParam(param: string | undefined, userId: string, filters: FilterStore): Promise<Filter> {
-  if (param === undefined || param === '') return unwrap(parseFilter(undefined));
-  if (param.startsWith('{')) return unwrap(parseFilter(inlineJson(param)));
-  const stored = await filters.getFilter(userId, param);
-  if (!stored) throw invalidParam(`No filter with ID ${param}`);
-  return unwrap(parseFilter(stored));
+  const inline = param === undefined || param === '' || param.startsWith('{');
+  const key = inline ? (param ?? '') : `${userId}\u0000${param}`;
+  const hit = parsed.get(key);
+  if (hit) return hit;
+  let filter: Filter;
+  if (param === undefined || param === '') filter = unwrap(parseFilter(undefined));
+  else if (inline) filter = unwrap(parseFilter(inlineJson(param)));
+  else {
+    const stored = await filters.getFilter(userId, param);
+    if (!stored) throw invalidParam(`No filter with ID ${param}`);
+    filter = unwrap(parseFilter(stored));
+  }
+  parsed.set(key, filter);
+  if (parsed.size > MAX_PARSED) parsed.delete(parsed.keys().next().value as string);
+  return filter;
 }
 
 export function roomEventFilterParam(param: string | undefined): RoomEventFilter {

@@ -87,6 +87,8 @@ export class SqliteEventStore implements EventStore {
   private readonly events = new Lru<string, StoredEvent>(EVENT_CACHE_SIZE);
   private readonly groups = new Lru<number, StateMap>(STATE_CACHE_SIZE);
   private readonly versions = new Map<string, string>();
+  /** An event's state groups never change once set (an outlier has none until it gets its place in the graph). */
+  private readonly eventGroups = new Lru<string, { before: number; after: number }>(EVENT_CACHE_SIZE);
 
   private readonly statements = new Map<string, Database.Statement>();
   private readonly commits: GroupCommit;
@@ -155,6 +157,7 @@ export class SqliteEventStore implements EventStore {
   private dropCaches(): void {
     this.events.clear();
     this.groups.clear();
+    this.eventGroups.clear();
     this.versions.clear();
   }
 
@@ -447,10 +450,15 @@ export class SqliteEventStore implements EventStore {
   // ---- state ----
 
   async getEventStateGroups(eventId: string): Promise<{ before: number; after: number } | undefined> {
+    const cached = this.eventGroups.get(eventId);
+    if (cached) return cached;
     const r = this.prep('SELECT state_group_before AS b, state_group_after AS a FROM events WHERE event_id = ?').get(eventId) as
       | { b: number | null; a: number | null }
       | undefined;
-    return r && r.b !== null && r.a !== null ? { before: r.b, after: r.a } : undefined;
+    if (!r || r.b === null || r.a === null) return undefined;
+    const groups = { before: r.b, after: r.a };
+    this.eventGroups.set(eventId, groups);
+    return groups;
   }
 
   async getStateGroup(group: number): Promise<StateMap> {
@@ -563,6 +571,14 @@ export class SqliteEventStore implements EventStore {
     return r && this.fromRow(r);
   }
 
+  async getRedactedAmong(eventIds: readonly string[]): Promise<Set<string>> {
+    if (eventIds.length === 0) return new Set();
+    const rows = this.prep('SELECT DISTINCT redacts FROM redactions WHERE redacts IN (SELECT value FROM json_each(?))')
+      .pluck()
+      .all(JSON.stringify(eventIds)) as string[];
+    return new Set(rows);
+  }
+
   // ---- timeline reads ----
 
   async getMaxStreamOrdering(): Promise<number> {
@@ -602,6 +618,16 @@ export class SqliteEventStore implements EventStore {
       )
       .all(roomId, ...params, limit) as EventRow[];
     return rows.map((r) => this.fromRow(r));
+  }
+
+  async getRoomsChangedBetween(fromExclusive: number, toInclusive: number): Promise<{ rooms: Set<string>; memberEvents: boolean }> {
+    if (toInclusive <= fromExclusive) return { rooms: new Set(), memberEvents: false };
+    const rows = this.prep(
+        `SELECT room_id, MAX(type = 'm.room.member') AS m FROM events WHERE stream_ordering > ? AND stream_ordering <= ?
+         GROUP BY room_id`,
+      )
+      .all(fromExclusive, toInclusive) as Array<{ room_id: string; m: number }>;
+    return { rooms: new Set(rows.map((r) => r.room_id)), memberEvents: rows.some((r) => r.m === 1) };
   }
 
   async getEventsInRooms(roomIds: readonly string[], fromExclusive: number, toInclusive: number): Promise<StoredEvent[]> {
