@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { JsonValue } from '../../src/core/json.js';
 import { parseSigningKeyFile, type SigningKey } from '../../src/core/signing.js';
 import { createTestCa, type TestCa } from './test-ca.js';
 import { launch, startServer, type TestServer } from './server.js';
@@ -168,4 +169,25 @@ export async function fedRequest(
     req.on('error', reject);
     req.end(payload);
   });
+}
+
+/**
+ * A request from one server of the federation to another, X-Matrix-signed with the sending
+ * server's own key (tests use it to read what a server serves, or to speak for a server).
+ */
+export async function signedFedRequest(
+  fed: Federation,
+  from: FederatedServer,
+  to: FederatedServer,
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { destination?: string } = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const { signRequest } = await import('../../federation/auth/x-matrix.js');
+  const authorization = signRequest(
+    { method, uri: path, origin: from.name, destination: opts.destination ?? to.name, content: body as JsonValue | undefined },
+    from.signingKey(),
+  );
+  return fedRequest(fed, to, method, path, { body, authorization });
 }

@@ -48,6 +48,12 @@ export interface AcceptOptions {
   txn?: { userId: string; deviceId: string; txnId: string };
   /** The state before the event when the caller already computed it (the event creator does). */
   stateBefore?: ResolvedState;
+  /**
+   * A historical event fetched by backfill: it takes its place in the graph (with its state) but
+   * is older than what the room has, so it is not soft-failed against the current state, changes
+   * neither current state nor forward extremities, and is not announced as new.
+   */
+  backfilled?: boolean;
 }
 
 /** A state with, when it is stored as a group already, that group. */
@@ -147,12 +153,12 @@ export class EventPipeline {
     if (!byState.allowed) return reject(byState.reason);
 
     let softFailed = false;
-    if (opts.origin === 'remote') {
+    if (opts.origin === 'remote' && !opts.backfilled) {
       const current = await this.store.getCurrentState(event.roomId);
       softFailed = !checkEventAuth(version, event, await this.stateLookup(current, version, event)).allowed;
     }
 
-    const currentChange = softFailed ? undefined : await this.currentStateChange(event, before.map, version);
+    const currentChange = softFailed || opts.backfilled ? undefined : await this.currentStateChange(event, before.map, version);
     const effectiveRedaction = await this.redactionTakesEffect(event, version, beforeLookup);
 
     const stateBefore: StateInput = before.group !== undefined ? { group: before.group } : { map: before.map };
@@ -165,8 +171,10 @@ export class EventPipeline {
       newRoom: opts.newRoom ? { version: version.id, creator: opts.newRoom.creator } : undefined,
       txn: opts.txn,
       effectiveRedaction,
+      backfilled: opts.backfilled,
     });
     if (softFailed) return { status: 'soft_failed', event, streamOrdering: persisted.streamOrdering };
+    if (opts.backfilled) return { status: 'persisted', event, streamOrdering: persisted.streamOrdering };
 
     const announced: PersistedRoomEvent = {
       event,

@@ -58,6 +58,8 @@ export interface PersistEventInput {
   newRoom?: { version: string; creator: string };
   /** Idempotency for client sends. */
   txn?: { userId: string; deviceId: string; txnId: string };
+  /** A historical event (backfill): placed in the graph without touching forward extremities or current state. */
+  backfilled?: boolean;
   /** The event is a redaction that takes effect on `redacts`. */
   effectiveRedaction?: boolean;
   /**

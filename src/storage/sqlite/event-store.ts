@@ -167,7 +167,7 @@ export class SqliteEventStore implements EventStore {
     const auth = this.prep('INSERT OR IGNORE INTO event_auth (event_id, auth_event_id) VALUES (?, ?)');
     for (const a of ev.authEventIds) auth.run(ev.eventId, a);
 
-    if (!outlier && !rejected && !softFailed) {
+    if (!outlier && !rejected && !softFailed && !input.backfilled) {
       const del = this.prep('DELETE FROM forward_extremities WHERE room_id = ? AND event_id = ?');
       for (const p of ev.prevEventIds) del.run(ev.roomId, p);
       // An event that arrives after its children is not an extremity.
