@@ -96,11 +96,19 @@ describe('history, partitions and conflicts across three servers', () => {
     const j3 = await api(hs(3), 'POST', `/_matrix/client/v3/join/${enc(roomId)}`, { token: carol.accessToken, body: {}, query: { via: 'hs1.test' } });
     assert.equal(j3.status, 200, JSON.stringify(j3.body));
     await sendText(hs(3), carol, roomId, 'carol arrives');
+    const synced = await api(hs(3), 'GET', '/_matrix/client/v3/sync', { token: carol.accessToken });
+    assert.equal(synced.status, 200);
 
     // hs3 got the room's state at its join, not its timeline: the earlier messages come from /backfill.
     const bodies = await messageBodies(hs(3), carol, roomId);
     assert.deepEqual(bodies, [...early, 'bob was here before carol', 'carol arrives']);
     assert.ok(hs(3).logs().some((l) => l.msg === 'backfilled room history' && l.roomId === roomId && Number(l.added) > 0));
+    // Read again, now from what is stored: the backfilled history sits before carol's message, not after it.
+    assert.deepEqual(await messageBodies(hs(3), carol, roomId), [...early, 'bob was here before carol', 'carol arrives']);
+    // And /sync does not hand the old events out as new ones.
+    const next = await api(hs(3), 'GET', '/_matrix/client/v3/sync', { token: carol.accessToken, query: { since: synced.body.next_batch, timeout: '0' } });
+    assert.equal(next.status, 200);
+    assert.equal(next.body.rooms?.join?.[roomId]?.timeline?.events?.length ?? 0, 0, JSON.stringify(next.body.rooms?.join?.[roomId]?.timeline));
     // The backfilled part reaches back to the room's creation, in order, with its state events.
     const all = await api(hs(3), 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/messages`, {
       token: carol.accessToken,

@@ -159,7 +159,15 @@ export class SqliteEventStore implements EventStore {
         before ?? null,
         after ?? null,
       );
-    const stream = Number(info.lastInsertRowid);
+    let stream = Number(info.lastInsertRowid);
+    if (input.backfilled) {
+      // History fetched later than it happened gets a negative position (below everything), so
+      // stream-ordered reads (/sync, "latest event") never take it for something new.
+      const low = this.prep('SELECT MIN(stream_ordering) AS m FROM events').get() as { m: number };
+      const to = Math.min(low.m, 0) - 1;
+      this.prep('UPDATE events SET stream_ordering = ? WHERE stream_ordering = ?').run(to, stream);
+      stream = to;
+    }
     if (input.newRoom) this.prep('UPDATE rooms SET created_stream = ? WHERE room_id = ?').run(stream, ev.roomId);
 
     const edge = this.prep('INSERT OR IGNORE INTO event_edges (event_id, prev_event_id) VALUES (?, ?)');
