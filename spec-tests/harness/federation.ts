@@ -4,7 +4,7 @@
  * resolved through `federation.resolve` to 127.0.0.1 ports chosen up front (the ports stay fixed
  * across restarts, so a stopped server can come back where the others expect it).
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,6 +122,9 @@ export async function startFederation(names = ['hs1.test', 'hs2.test', 'hs3.test
     },
     async close() {
       await Promise.all(servers.map((s) => s.server.stop()));
+      // Debugging aid: COMET_FED_LOGS=<dir> keeps every server's output after the test.
+      const keep = process.env.COMET_FED_LOGS;
+      if (keep) for (const s of servers) writeFileSync(join(keep, `${process.pid}-${s.name}.log`), `${s.server.output.join('\n')}\n`);
       for (const s of servers) s.server.cleanup();
       ca.cleanup();
     },
