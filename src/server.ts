@@ -67,6 +67,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         federation && fedHttp ? stopListener(fedHttp, federation, config.shutdown_grace_ms) : undefined,
       ]);
       app.federation.close();
+      app.close();
       await storage.close();
       logger.info({ event: 'stopped' }, 'stopped');
     })();

@@ -23,6 +23,8 @@ export interface StartOptions {
   config?: ConfigTree;
   /** Reuse a data directory (e.g. to restart on the same database). */
   dir?: string;
+  /** Extra node flags for the server process (e.g. `--cpu-prof` in benches). */
+  nodeArgs?: string[];
 }
 
 export interface ExitStatus {
@@ -91,12 +93,12 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const configPath = join(dir, 'comet.yaml');
   const config = testConfig(opts.config);
   writeFileSync(configPath, stringify(config));
-  return launch(dir, configPath, String(config.server_name));
+  return launch(dir, configPath, String(config.server_name), opts.nodeArgs);
 }
 
 /** Starts a server on an existing directory without touching its comet.yaml. */
-export function launch(dir: string, configPath: string, serverName = 'localhost'): Promise<TestServer> {
-  const proc = spawn(process.execPath, [COMET, 'start', '--config', configPath], {
+export function launch(dir: string, configPath: string, serverName = 'localhost', nodeArgs: string[] = []): Promise<TestServer> {
+  const proc = spawn(process.execPath, [...nodeArgs, COMET, 'start', '--config', configPath], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

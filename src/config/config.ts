@@ -145,6 +145,14 @@ const schema = z.strictObject({
     })
     .prefault({}),
   federation: federation.prefault({}),
+  presence: z
+    .strictObject({
+      /** A user with no activity on any device for this long becomes `unavailable`. */
+      idle_after_ms: z.number().int().min(1).default(300_000),
+      /** A device stays online this long after its last connection closed (covers gaps between long polls). */
+      offline_grace_ms: z.number().int().min(0).default(30_000),
+    })
+    .prefault({}),
   max_request_body_bytes: z.number().int().min(1024).default(1024 * 1024),
   shutdown_grace_ms: z.number().int().min(0).default(10_000),
 });

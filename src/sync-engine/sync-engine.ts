@@ -9,6 +9,8 @@ import type { Storage } from '../storage/storage.js';
 import type { Filter } from '../sync/filter.js';
 import { LazyMemberCache } from '../sync/lazy-members.js';
 import { clampToken, formatSyncToken, makeSyncToken, type SyncToken } from '../sync/sync-token.js';
+import { RealtimeSync } from './realtime-sections.js';
+import type { RealtimeServices } from './realtime-sections.js';
 import { RoomHistory } from './room-history.js';
 import { SyncBuilder } from './sync-builder.js';
 
@@ -24,15 +26,19 @@ export interface SyncOptions {
 export class SyncEngine {
   readonly history: RoomHistory;
   private readonly builder: SyncBuilder;
+  private readonly realtime: RealtimeSync | undefined;
 
   constructor(
     private readonly storage: Storage,
     reads: RoomReads,
     private readonly notifier: Notifier,
     private readonly now: () => number,
+    /** Typing, receipts, presence, to-device, device lists; without them those sections stay empty. */
+    realtime?: RealtimeServices,
   ) {
     this.history = new RoomHistory(storage.events, reads);
-    this.builder = new SyncBuilder(storage, this.history, new LazyMemberCache());
+    this.realtime = realtime && new RealtimeSync(realtime);
+    this.builder = new SyncBuilder(storage, this.history, new LazyMemberCache(), this.realtime);
   }
 
   /** The position of every stream right now. */
@@ -40,6 +46,7 @@ export class SyncEngine {
     return makeSyncToken({
       events: await this.storage.events.getMaxStreamOrdering(),
       accountData: await this.storage.accountData.currentStreamId(),
+      ...(await this.realtime?.positions()),
     });
   }
 
@@ -52,7 +59,7 @@ export class SyncEngine {
       const current = await this.currentToken();
       const since = opts.since && clampToken(opts.since, current);
       const result = await this.builder.build({ viewer: opts.viewer, since, current, filter: opts.filter, fullState: opts.fullState });
-      result.body.next_batch = formatSyncToken(current);
+      result.body.next_batch = formatSyncToken(result.next);
       const remaining = deadline - this.now();
       if (!result.empty || !mayWait || remaining <= 0) return result.body;
       const woke = await this.notifier.waitFor(result.wakeKeys, remaining, opts.signal, mark);

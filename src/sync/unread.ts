@@ -3,7 +3,8 @@
  *
  * The rules (documented in docs/sync.md):
  * - Only events after the user's read marker count. The marker is the latest of: the room's
- *   `m.fully_read` account data event, the user's latest read receipt (once receipts exist), and
+ *   `m.fully_read` account data event, the user's latest read receipt (`m.read` or `m.read.private`,
+ *   unthreaded or for the main timeline), and
  *   the user's own latest event in the room (sending implies having read what came before).
  * - An event notifies when it is not a state event, not sent by the user, not a redaction, and
  *   not itself redacted. (Without push rules every message-like event counts.)
