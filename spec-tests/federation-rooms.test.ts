@@ -100,6 +100,51 @@ describe('rooms across three servers', () => {
     }
   });
 
+  test('typing and read receipts reach the other servers; a typing EDU for another server’s user is ignored', async () => {
+    const typing = await api(hs2, 'PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/typing/${encodeURIComponent(bob.userId)}`, {
+      token: bob.accessToken,
+      body: { typing: true, timeout: 30_000 },
+    });
+    assert.equal(typing.status, 200, JSON.stringify(typing.body));
+    const ephemeral = async (s: TestServer, u: TestUser, type: string) => {
+      const r = await api(s, 'GET', '/_matrix/client/v3/sync', { token: u.accessToken, query: { timeout: '0' } });
+      const events = (r.body.rooms?.join?.[roomId]?.ephemeral?.events ?? []) as Array<{ type: string; content: Record<string, unknown> }>;
+      return events.find((e) => e.type === type)?.content;
+    };
+    for (const [s, u] of [
+      [hs1, alice],
+      [hs3, carol],
+    ] as const) {
+      await waitFor(`bob typing on ${s.serverName}`, async () => {
+        const c = await ephemeral(s, u, 'm.typing');
+        return (c?.user_ids as string[] | undefined)?.includes(bob.userId) ? true : undefined;
+      });
+    }
+
+    const latest = await api(hs3, 'GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages`, {
+      token: carol.accessToken,
+      query: { dir: 'b', limit: '1' },
+    });
+    const readUpTo: string = latest.body.chunk[0].event_id;
+    const receipt = await api(hs3, 'POST', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/receipt/m.read/${encodeURIComponent(readUpTo)}`, {
+      token: carol.accessToken,
+      body: {},
+    });
+    assert.equal(receipt.status, 200, JSON.stringify(receipt.body));
+    await waitFor('carol’s receipt on hs1', async () => {
+      const c = (await ephemeral(hs1, alice, 'm.receipt')) as Record<string, Record<string, Record<string, unknown>>> | undefined;
+      return c?.[readUpTo]?.['m.read']?.[carol.userId] ? true : undefined;
+    });
+
+    // hs1 claims to speak for bob (hs2's user): hs3 ignores it and says why.
+    const body = { origin: 'hs1.test', origin_server_ts: Date.now(), pdus: [], edus: [{ edu_type: 'm.typing', content: { room_id: roomId, user_id: bob.userId, typing: false } }] };
+    const forged = await signedFedRequest(fed, fed.get('hs1.test'), fed.get('hs3.test'), 'PUT', '/_matrix/federation/v1/send/typing-forged', body);
+    assert.equal(forged.status, 200);
+    assert.ok(hs3.logs().some((l) => l.msg === 'ignored an EDU' && l.eduType === 'm.typing' && String(l.reason).includes('does not belong to hs1.test')));
+    const still = await ephemeral(hs3, carol, 'm.typing');
+    assert.ok((still?.user_ids as string[] | undefined)?.includes(bob.userId), 'bob is still typing on hs3');
+  });
+
   test('all three servers report the same current state', async () => {
     const topic = await api(hs1, 'PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.topic/`, {
       token: alice.accessToken,
@@ -201,9 +246,10 @@ describe('rooms across three servers', () => {
     const carolJoin = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${carol.accessToken}`, 'content-type': 'application/json' }, body: '{}' });
     assert.equal(carolJoin.status, 200, await carolJoin.text());
     assert.ok(
-      hs3.logs().some((l) => l.msg === 'make_* failed; trying the next server' && l.server === 'hs2.test' && String(l.err).includes('M_UNABLE_TO_AUTHORISE_JOIN')),
+      hs3.logs().some((l) => l.msg === 'make_* failed; trying the next server' && l.server === 'hs2.test' && String(l.err).includes('may authorise joins')),
       'hs2 was asked first and could not authorise',
     );
+    assert.ok(hs2.logs().some((l) => l.msg === 'request' && String(l.path).startsWith('/_matrix/federation/v1/make_join/') && l.status === 400));
 
     const m = await waitFor('carol’s join on hs2', async () => {
       const r = await api(hs2, 'GET', `/_matrix/client/v3/rooms/${encodeURIComponent(restrictedId)}/state/m.room.member/${encodeURIComponent(carol.userId)}`, {
