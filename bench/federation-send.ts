@@ -25,7 +25,7 @@ const rounds = Number(process.argv[3] ?? 5);
 const PDUS_PER_TXN = 50;
 const enc = encodeURIComponent;
 
-const fed = await startFederation(['hs1.test', 'hs2.test'], { config: () => ({ log: { level: 'warn' } }) });
+const fed = await startFederation(['hs1.test', 'hs2.test']);
 try {
   const hs1 = fed.get('hs1.test');
   const hs2 = fed.get('hs2.test');
