@@ -159,4 +159,21 @@ describe('forged input over /send', () => {
     assert.ok(onHs1.includes('a good PDU among forged ones'));
     assert.ok(!onHs1.includes('spoofing bob') && !onHs1.includes('not a member'));
   });
+  test('an event arriving late on an older branch does not hide newer ones from /messages', async () => {
+    // bob's message is stored first; then hs1's event built on an older point of the graph arrives:
+    // it is newer by stream order but shallower, and /messages must still start after bob's.
+    const older = await forge(alice.userId, 'late, on an older branch');
+    await sendText(hs2, bob, roomId, 'bob, deeper in the graph');
+    const res = await signedFedRequest(fed, fed.get('hs1.test'), fed.get('hs2.test'), 'PUT', '/_matrix/federation/v1/send/late-branch', {
+      origin: 'hs1.test',
+      origin_server_ts: Date.now(),
+      pdus: [older],
+      edus: [],
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(Object.values(res.body.pdus as object), [{}]);
+    const bodies = await messageBodies(hs2, bob, roomId);
+    assert.ok(bodies.includes('bob, deeper in the graph'), JSON.stringify(bodies));
+    assert.ok(bodies.includes('late, on an older branch'), JSON.stringify(bodies));
+  });
 });

@@ -17,10 +17,14 @@ import { seg } from './room-federation-deps.js';
 /** How many of the room's earliest known events are examined for unknown prev events. */
 const EARLIEST_SCAN = 20;
 const MAX_BACKFILL_REQUEST = 100;
+/** After nobody could give anything from the same backward extremities, how long before asking again. */
+const FRUITLESS_RETRY_MS = 60_000;
 
 export class HistoryBackfiller {
   /** One backfill per room at a time; concurrent readers wait for the same one. */
   private readonly running = new Map<string, Promise<number>>();
+  /** Room → the backward extremities that gave nothing, and when (readers paging at the start would ask every time). */
+  private readonly fruitless = new Map<string, { from: string; at: number }>();
 
   constructor(
     private readonly deps: RoomFederationDeps,
@@ -60,6 +64,9 @@ export class HistoryBackfiller {
     if (!version) return 0;
     const from = await this.backwardExtremities(roomId);
     if (from.length === 0) return 0;
+    const key = [...from].sort().join(' ');
+    const last = this.fruitless.get(roomId);
+    if (last && last.from === key && this.deps.now() - last.at < FRUITLESS_RETRY_MS) return 0;
     const members = await this.store.getRoomMembers(roomId, ['join']);
     const servers = [...new Set(members.map((m) => domainOf(m.userId)))].filter((s) => s !== this.deps.serverName);
     for (const server of servers) {
@@ -75,8 +82,12 @@ export class HistoryBackfiller {
       }
       const added = await this.importBatch(server, roomId, version, pdus);
       this.deps.logger.info({ roomId, server, received: pdus.length, added }, 'backfilled room history');
-      if (added > 0) return added;
+      if (added > 0) {
+        this.fruitless.delete(roomId);
+        return added;
+      }
     }
+    this.fruitless.set(roomId, { from: key, at: this.deps.now() });
     return 0;
   }
 

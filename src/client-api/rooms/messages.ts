@@ -44,7 +44,7 @@ export const getMessages = defineRoute({
     const defaultEnd = async (): Promise<TopoPosition> => {
       const m = await app.storage.events.getMembership(roomId, requester.userId);
       const left = m && (m.membership === 'leave' || m.membership === 'ban') ? await app.storage.events.getEvent(m.eventId) : undefined;
-      return left ? topoAfter({ depth: left.event.depth, streamOrdering: left.streamOrdering }) : history.endPosition(roomId);
+      return left ? topoAfter({ depth: left.event.depth, streamOrdering: left.streamOrdering }) : history.topologicalEnd(roomId);
     };
     const from =
       query.from !== undefined
