@@ -79,6 +79,14 @@ describe('rooms across three servers', () => {
       query: { via: 'hs2.test' },
     });
     assert.equal(j3.status, 200, JSON.stringify(j3.body));
+    // A server pushes an event only to the servers it knows are in the room: wait until hs1 knows
+    // carol joined (an event hs1 sent before that reaches hs3 only once a later event cites it).
+    await waitFor('carol’s join on hs1', async () => {
+      const m = await api(hs1, 'GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.member/${encodeURIComponent(carol.userId)}`, {
+        token: alice.accessToken,
+      });
+      return m.body?.membership === 'join' ? true : undefined;
+    });
 
     const sends: Array<[TestServer, TestUser, string]> = [
       [hs1, alice, 'from hs1'],
