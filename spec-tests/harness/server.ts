@@ -5,11 +5,11 @@
  * port race and no fixed sleep.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 
 /** Repository root (this file runs from dist/spec-tests/harness/). */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -42,6 +42,8 @@ export interface TestServer {
   serverName: string;
   /** Every stdout line so far (JSON log lines and the plain start-up messages). */
   readonly output: string[];
+  /** Everything the process wrote to stderr so far (crash reports). */
+  stderr(): string;
   /** Parsed JSON log lines so far. */
   logs(): Record<string, unknown>[];
   /** Sends `signal` (SIGTERM by default) and waits for the process to exit. */
@@ -154,6 +156,7 @@ export function launch(dir: string, configPath: string, serverName = 'localhost'
       serverName,
       output,
       exited,
+      stderr: () => stderr,
       logs: () => output.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
       stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
         if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
@@ -162,4 +165,16 @@ export function launch(dir: string, configPath: string, serverName = 'localhost'
       cleanup: () => rmSync(dir, { recursive: true, force: true }),
     };
   }
+}
+
+/**
+ * Starts a stopped server again on the same data directory and, with `samePort`, the same port (so
+ * clients that hold the old base URL reconnect to it). Rewrites only the listener port in comet.yaml.
+ */
+export function relaunch(server: TestServer, opts: { samePort?: boolean } = {}): Promise<TestServer> {
+  if (opts.samePort) {
+    const config = parse(readFileSync(server.configPath, 'utf8')) as ConfigTree;
+    writeFileSync(server.configPath, stringify(merge(config, { listeners: { client: { port: server.port } } })));
+  }
+  return launch(server.dir, server.configPath, server.serverName);
 }

@@ -59,9 +59,11 @@ import { downloadAuthed, downloadAuthedFileName, downloadLegacy, downloadLegacyF
 import { previewUrlAuthed, previewUrlLegacy } from './media/preview-url.js';
 import { thumbnailAuthed, thumbnailLegacy } from './media/thumbnail.js';
 import { uploadMedia, uploadReservedMedia } from './media/upload.js';
+import { getPushRules } from './push/get-push-rules.js';
 import { capabilities } from './server/capabilities.js';
 import { versions } from './server/versions.js';
 import { wellKnownClient } from './server/well-known.js';
+import { getTurnServer } from './voip/turn-server.js';
 import { sync } from './sync/sync.js';
 import { sendToDevice } from './to-device/send-to-device.js';
 
@@ -163,6 +165,9 @@ export const clientApiRoutes: readonly Route[] = [
   getTags,
   putTag,
   deleteTag,
+  // push rules (server defaults only)
+  getPushRules,
+  getTurnServer,
   // rooms
   ...roomRoutes,
   // sync and history

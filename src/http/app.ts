@@ -3,6 +3,8 @@
  * 404/405, and the per-route pipeline (see route.ts).
  */
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Router, type RouterContext } from '@koa/router';
 import Koa from 'koa';
 import type { AppContext } from '../app-context.js';
@@ -28,6 +30,8 @@ export interface HttpApp {
   koa: Koa<State>;
   /** Set during shutdown: responses then ask clients to close their connection. */
   draining: boolean;
+  /** Handles HTTP upgrade requests (WebSocket sync); without it they are refused. */
+  upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 /** `{name}` (spec syntax) → `:name` (path-to-regexp syntax). */
@@ -116,6 +120,11 @@ async function runPipeline(app: AppContext, route: Route, ctx: RouterContext<Sta
   if (requester) ctx.state.userId = requester.userId;
   if (route.rateLimit && route.auth !== 'none') checkRate(app, route, requester?.userId ?? ip);
 
+  // The response closing before it finished means the client went away.
+  const gone = new AbortController();
+  ctx.res.once('close', () => {
+    if (!ctx.res.writableFinished) gone.abort();
+  });
   const rawBody = route.readsBody
     ? await readJsonObjectBody(ctx, route.maxBodyBytes ?? app.config.max_request_body_bytes)
     : undefined;
@@ -134,6 +143,7 @@ async function runPipeline(app: AppContext, route: Route, ctx: RouterContext<Sta
     reqId: ctx.state.reqId,
     log: app.logger.child({ reqId: ctx.state.reqId }),
     raw,
+    signal: gone.signal,
   });
   ctx.status = res.status ?? 200;
   if ('binary' in res) {

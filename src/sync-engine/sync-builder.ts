@@ -330,9 +330,10 @@ export class SyncBuilder {
     const countable = [];
     for (const e of after) {
       const redacted = (await store.getRedactionOf(e.event.eventId)) !== undefined;
-      countable.push({ type: e.event.type, stateKey: e.event.stateKey, sender: e.event.sender, content: e.event.content, redacted });
+      const { type, stateKey, sender, content, originServerTs } = e.event;
+      countable.push({ type, stateKey, sender, content, redacted, originServerTs });
     }
-    return countUnread(countable, { userId, displayName });
+    return countUnread(countable, { userId, displayName, now: Date.now() });
   }
 }
 

@@ -3,6 +3,7 @@
  * WebSocket sync. The loop takes the notifier's mark before reading, so a write landing between
  * the read and the wait wakes it (see src/notifier.ts).
  */
+import type { JsonObject } from '../core/json.js';
 import type { Notifier } from '../notifier.js';
 import type { RoomReads, Viewer } from '../room-engine/room-reads.js';
 import type { Storage } from '../storage/storage.js';
@@ -51,6 +52,11 @@ export class SyncEngine {
   }
 
   async sync(opts: SyncOptions) {
+    return (await this.syncResult(opts)).body;
+  }
+
+  /** As `sync`, also telling whether the response is empty (the wait ended without news). */
+  async syncResult(opts: SyncOptions): Promise<{ body: JsonObject; empty: boolean }> {
     const deadline = this.now() + Math.max(0, opts.timeoutMs);
     // Only an incremental sync with nothing to say waits; initial and full_state syncs answer at once.
     const mayWait = opts.since !== undefined && !opts.fullState;
@@ -61,9 +67,9 @@ export class SyncEngine {
       const result = await this.builder.build({ viewer: opts.viewer, since, current, filter: opts.filter, fullState: opts.fullState });
       result.body.next_batch = formatSyncToken(result.next);
       const remaining = deadline - this.now();
-      if (!result.empty || !mayWait || remaining <= 0) return result.body;
+      if (!result.empty || !mayWait || remaining <= 0) return result;
       const woke = await this.notifier.waitFor(result.wakeKeys, remaining, opts.signal, mark);
-      if (woke === null) return result.body;
+      if (woke === null) return result;
     }
   }
 }

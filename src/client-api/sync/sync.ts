@@ -23,7 +23,7 @@ export const sync = defineRoute({
       use_state_after: boolParam,
     })
     .loose(),
-  handler: async ({ app, requester, query }) => {
+  handler: async ({ app, requester, query, signal }) => {
     const since = query.since === undefined ? undefined : parseSyncToken(query.since);
     if (query.since !== undefined && since === undefined) throw invalidParam(`Invalid since token ${query.since}`);
     const filter = await syncFilterParam(query.filter, requester.userId, app.storage.filters);
@@ -37,6 +37,7 @@ export const sync = defineRoute({
         filter,
         fullState: query.full_state === 'true',
         timeoutMs: Math.min(Number(query.timeout ?? 0), MAX_TIMEOUT_MS),
+        signal,
       });
       return { body };
     } finally {
