@@ -15,6 +15,7 @@ import { type EduHandler, EduRegistry } from './edu/edu-registry.js';
 import { TransactionHandler } from './inbound/transaction-handler.js';
 import { ServerKeyRing } from './keys/server-key-ring.js';
 import { FederationSender } from './sender/federation-sender.js';
+import { DeviceKeysService } from './users/device-keys.js';
 
 export interface FederationDeps {
   config: Config;
@@ -33,6 +34,8 @@ export class Federation {
   readonly acl: ServerAcls;
   readonly edus: EduRegistry;
   readonly sender: FederationSender;
+  /** Local users' devices and end-to-end keys as other servers see them (the E2EE module plugs its keys in). */
+  readonly deviceKeys: DeviceKeysService;
   private transactionHandler: TransactionHandler | undefined;
 
   constructor(private readonly d: FederationDeps) {
@@ -66,6 +69,7 @@ export class Federation {
     });
     this.acl = new ServerAcls(d.storage.events);
     this.edus = new EduRegistry(d.logger);
+    this.deviceKeys = new DeviceKeysService(this.serverName, d.storage.devices);
     this.sender = new FederationSender({
       serverName: this.serverName,
       queue: d.storage.federationQueue,

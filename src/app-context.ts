@@ -2,6 +2,7 @@
  * The one hand-wired object graph of a running server, built once at start. Request handlers get it as
  * `req.app`; services and stores receive only the parts they need.
  */
+import { attachRoomEdus } from '../federation/edu/room-edus.js';
 import { Federation } from '../federation/federation.js';
 import { RoomFederation } from '../federation/rooms/room-federation.js';
 import { type Clock, systemClock } from './clock.js';
@@ -122,6 +123,7 @@ export function createAppContext(parts: AppContextParts): AppContext {
   const membership = async (roomId: string, userId: string) => (await parts.storage.events.getMembership(roomId, userId))?.membership;
   const typing = new TypingService(notifier, now, membership, listenerError);
   const receipts = new ReceiptsService(parts.storage, notifier, now, listenerError);
+  attachRoomEdus({ federation, typing, receipts, events: parts.storage.events, logger: parts.logger });
   const events = parts.storage.events;
   const presence = new PresenceService({
     store: parts.storage.presence,

@@ -6,6 +6,7 @@
  * Results are stored per origin and transaction ID so a retried transaction is answered the same.
  */
 import { toRoomEvent, validatePdu } from '../../src/core/event-format.js';
+import { checkContentHash } from '../../src/core/event-hashes.js';
 import { isJsonObject, type JsonObject } from '../../src/core/json.js';
 import { domainOf, type RoomEvent, type StateMap, stateKeyOf } from '../../src/core/pdu.js';
 import type { Logger } from '../../src/logger.js';
@@ -15,6 +16,7 @@ import type { EventStore } from '../../src/storage/event-store.js';
 import type { InboundTxnStore } from '../../src/storage/federation-store.js';
 import type { EduRegistry } from '../edu/edu-registry.js';
 import type { ServerAcls } from '../http/server-acls.js';
+import { fetchOutliers } from './fetch-outliers.js';
 
 export interface RemoteFetcher {
   request<T>(destination: string, method: string, path: string, opts?: { query?: Record<string, string>; body?: JsonObject }): Promise<T>;
@@ -35,7 +37,6 @@ export interface TransactionHandlerDeps {
 export const MAX_PDUS = 50;
 export const MAX_EDUS = 100;
 const MISSING_EVENTS_LIMIT = 20;
-const FETCH_CONCURRENCY = 8;
 
 export interface Transaction {
   origin: string;
@@ -104,6 +105,10 @@ export class TransactionHandler {
     };
     if (domainOf(event.sender) !== origin) return fail(`sender ${event.sender} does not belong to origin ${origin}`);
     if (!(await this.d.acl.allows(origin, roomId))) return fail(`${origin} is denied by the room's server ACL`);
+    if (!checkContentHash(valid.value)) {
+      // Spec: a PDU whose content hash does not match is redacted and then processed as usual.
+      this.d.logger.warn({ origin, eventId: event.eventId }, 'content hash mismatch; processing the PDU redacted');
+    }
     const outcome = await this.acceptWithPrevs(origin, raw, event, version, true);
     if (outcome.status === 'persisted' || outcome.status === 'duplicate') return { eventId: event.eventId };
     if (outcome.status === 'soft_failed') {
@@ -207,33 +212,8 @@ export class TransactionHandler {
     return { ok: true, map: await this.d.pipeline.resolveStates(maps, version) };
   }
 
-  /** Fetches the events not known yet (`/event/{id}`) and stores them as outliers, auth events first. */
-  private async fetchOutliers(origin: string, eventIds: readonly string[], version: RoomVersion): Promise<void> {
-    const have = await this.d.events.getEvents(eventIds);
-    const todo = [...new Set(eventIds.filter((id) => !have.has(id)))];
-    const fetched: Array<{ raw: unknown; depth: number }> = [];
-    for (let i = 0; i < todo.length; i += FETCH_CONCURRENCY) {
-      const batch = await Promise.all(
-        todo.slice(i, i + FETCH_CONCURRENCY).map(async (id) => {
-          try {
-            const r = await this.d.client.request<{ pdus?: unknown }>(origin, 'GET', `/_matrix/federation/v1/event/${enc(id)}`);
-            return Array.isArray(r.pdus) ? r.pdus[0] : undefined;
-          } catch {
-            return undefined;
-          }
-        }),
-      );
-      for (const raw of batch) {
-        const v = raw === undefined ? undefined : validatePdu(raw, version);
-        if (v?.ok) fetched.push({ raw, depth: v.value.depth });
-      }
-    }
-    // Auth events have smaller depths than what they authorise, so depth order stores them first.
-    fetched.sort((a, b) => a.depth - b.depth);
-    for (const f of fetched) {
-      const r = await this.d.pipeline.acceptOutlier(f.raw, version);
-      if (r.status === 'invalid' || r.status === 'rejected') this.d.logger.warn({ origin, reason: r.reason }, 'fetched event refused');
-    }
+  private fetchOutliers(origin: string, eventIds: readonly string[], version: RoomVersion): Promise<void> {
+    return fetchOutliers({ events: this.d.events, pipeline: this.d.pipeline, client: this.d.client, logger: this.d.logger }, origin, eventIds, version);
   }
 }
 

@@ -70,6 +70,10 @@ export class ServerKeyRing implements KeyRing {
 
   async getVerifyKeys(server: string, keyIds: readonly string[]): Promise<VerifyKey[]> {
     if (server === this.d.serverName) return this.ownKeys().filter((k) => keyIds.includes(k.keyId));
+    // A fetch under way (for another event, say) may bring these keys: wait for it rather than
+    // reading the store before it lands and, within the retry interval, not fetching again.
+    const running = this.inFlight.get(server);
+    if (running) await running;
     const now = this.d.now();
     let known = await this.d.store.getKeys(server, keyIds);
     // Missing keys, and current keys whose validity ran out (the server may have extended it).

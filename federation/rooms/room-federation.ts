@@ -1,4 +1,5 @@
-/** The room side of federation as one object on the app context: served reads and the remote joiner. */
+/** The room side of federation as one object on the app context: served reads, the remote joiner, backfill. */
+import { HistoryBackfiller } from './backfill-remote.js';
 import type { FederationRequester, RoomFederationDeps } from './room-federation-deps.js';
 import { RemoteRooms } from './remote-membership.js';
 import { ServedReads } from './served-reads.js';
@@ -6,6 +7,7 @@ import { ServedReads } from './served-reads.js';
 export class RoomFederation {
   readonly reads: ServedReads;
   readonly remote: RemoteRooms;
+  readonly backfiller: HistoryBackfiller;
 
   constructor(
     readonly deps: RoomFederationDeps,
@@ -13,6 +15,7 @@ export class RoomFederation {
   ) {
     this.reads = new ServedReads(deps);
     this.remote = new RemoteRooms(deps, client);
+    this.backfiller = new HistoryBackfiller(deps, client);
     deps.rooms.attachRemote(this.remote);
   }
 }

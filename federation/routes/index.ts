@@ -19,6 +19,9 @@ import { federationVersion, wellKnownServer } from './server-info.js';
 import { stateRoute } from './state.js';
 import { stateIdsRoute } from './state-ids.js';
 import { timestampToEvent } from './timestamp-to-event.js';
+import { getPublicRoomsFederation, postPublicRoomsFederation } from './public-rooms.js';
+import { userDevices } from './user-devices.js';
+import { claimUserKeys, queryUserKeys } from './user-keys.js';
 
 export const federationRoutes: readonly Route[] = [
   getServerKeys,
@@ -42,6 +45,11 @@ export const federationRoutes: readonly Route[] = [
   timestampToEvent,
   queryDirectory,
   queryProfile,
+  getPublicRoomsFederation,
+  postPublicRoomsFederation,
+  userDevices,
+  queryUserKeys,
+  claimUserKeys,
   sendTransaction,
 ];
 

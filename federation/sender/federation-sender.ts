@@ -67,14 +67,16 @@ export class FederationSender {
     const { event } = e;
     if (event.type === 'm.room.member') this.roomServers.delete(event.roomId);
     if (e.origin !== 'local') return;
-    void this.queueEvent(event.roomId, event.eventId, event.type === 'm.room.member' ? event.stateKey : undefined).catch((err) =>
+    // An invite reached the invitee's server through /invite already; other member events (kick,
+    // ban, leave) also go to the target's server, which may not be in the room any more.
+    const target = event.type === 'm.room.member' && event.content.membership !== 'invite' ? event.stateKey : undefined;
+    void this.queueEvent(event.roomId, event.eventId, target).catch((err) =>
       this.d.logger.error({ err, eventId: event.eventId }, 'could not queue an event for federation'),
     );
   };
 
   private async queueEvent(roomId: string, eventId: string, memberTarget: string | undefined): Promise<void> {
     const servers = new Set(await this.serversInRoom(roomId));
-    // A member event also goes to the target's server (it may have just left, or be invited).
     if (memberTarget !== undefined) servers.add(domainOf(memberTarget));
     servers.delete(this.d.serverName);
     servers.delete('');

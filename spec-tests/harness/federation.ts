@@ -4,10 +4,11 @@
  * resolved through `federation.resolve` to 127.0.0.1 ports chosen up front (the ports stay fixed
  * across restarts, so a stopped server can come back where the others expect it).
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { JsonValue } from '../../src/core/json.js';
 import { parseSigningKeyFile, type SigningKey } from '../../src/core/signing.js';
 import { createTestCa, type TestCa } from './test-ca.js';
 import { launch, startServer, type TestServer } from './server.js';
@@ -121,6 +122,9 @@ export async function startFederation(names = ['hs1.test', 'hs2.test', 'hs3.test
     },
     async close() {
       await Promise.all(servers.map((s) => s.server.stop()));
+      // Debugging aid: COMET_FED_LOGS=<dir> keeps every server's output after the test.
+      const keep = process.env.COMET_FED_LOGS;
+      if (keep) for (const s of servers) writeFileSync(join(keep, `${process.pid}-${s.name}.log`), `${s.server.output.join('\n')}\n`);
       for (const s of servers) s.server.cleanup();
       ca.cleanup();
     },
@@ -168,4 +172,25 @@ export async function fedRequest(
     req.on('error', reject);
     req.end(payload);
   });
+}
+
+/**
+ * A request from one server of the federation to another, X-Matrix-signed with the sending
+ * server's own key (tests use it to read what a server serves, or to speak for a server).
+ */
+export async function signedFedRequest(
+  fed: Federation,
+  from: FederatedServer,
+  to: FederatedServer,
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { destination?: string } = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const { signRequest } = await import('../../federation/auth/x-matrix.js');
+  const authorization = signRequest(
+    { method, uri: path, origin: from.name, destination: opts.destination ?? to.name, content: body as JsonValue | undefined },
+    from.signingKey(),
+  );
+  return fedRequest(fed, to, method, path, { body, authorization });
 }

@@ -60,6 +60,12 @@ export interface AcceptOptions {
   /** The state before the event when the caller already computed it (the event creator does). */
   stateBefore?: ResolvedState;
   /**
+   * A historical event fetched by backfill: it takes its place in the graph (with its state) but
+   * is older than what the room has, so it is not soft-failed against the current state, changes
+   * neither current state nor forward extremities, and is not announced as new.
+   */
+  backfilled?: boolean;
+  /**
    * The room's forward extremities as they will stand once the events checked before this one in
    * the same chain are stored (the event creator chains several messages into one commit).
    * Default: as stored.
@@ -176,12 +182,12 @@ export class EventPipeline {
     if (!byState.allowed) return reject(byState.reason);
 
     let softFailed = false;
-    if (opts.origin === 'remote') {
+    if (opts.origin === 'remote' && !opts.backfilled) {
       const current = await this.store.getCurrentState(event.roomId);
       softFailed = !checkEventAuth(version, event, await this.stateLookup(current, version, event)).allowed;
     }
 
-    const currentChange = softFailed ? undefined : await this.currentStateChange(event, before.map, version, opts.extremities);
+    const currentChange = softFailed || opts.backfilled ? undefined : await this.currentStateChange(event, before.map, version, opts.extremities);
     const effectiveRedaction = await this.redactionTakesEffect(event, version, beforeLookup);
 
     const stateBefore: StateInput = before.group !== undefined ? { group: before.group } : { map: before.map };
@@ -195,11 +201,12 @@ export class EventPipeline {
         newRoom: opts.newRoom ? { version: version.id, creator: opts.newRoom.creator } : undefined,
         txn: opts.txn,
         effectiveRedaction,
+        backfilled: opts.backfilled,
       },
       outcome: softFailed
         ? { status: 'soft_failed', event, streamOrdering: 0 }
         : { status: 'persisted', event, streamOrdering: 0 },
-      announce: softFailed ? undefined : { version, origin: opts.origin, txn: opts.txn },
+      announce: softFailed || opts.backfilled ? undefined : { version, origin: opts.origin, txn: opts.txn },
     };
   }
 

@@ -8,7 +8,7 @@ import type { RoomEvent, StateKey, StateMap } from '../core/pdu.js';
 
 export interface StoredEvent {
   event: RoomEvent;
-  /** Global position in the order this server persisted events. */
+  /** Global position in the order this server persisted events (negative for backfilled history). */
   streamOrdering: number;
   /** Set if the event failed a check; rejected events never enter any state. */
   rejectedReason: string | undefined;
@@ -58,6 +58,11 @@ export interface PersistEventInput {
   newRoom?: { version: string; creator: string };
   /** Idempotency for client sends. */
   txn?: { userId: string; deviceId: string; txnId: string };
+  /**
+   * A historical event (backfill): placed in the graph without touching forward extremities or
+   * current state, at a negative stream ordering (below everything else, so never "new").
+   */
+  backfilled?: boolean;
   /** The event is a redaction that takes effect on `redacts`. */
   effectiveRedaction?: boolean;
   /**

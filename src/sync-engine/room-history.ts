@@ -68,6 +68,16 @@ export class RoomHistory {
     return last ? topoAfter({ depth: last.event.depth, streamOrdering: last.streamOrdering }) : { depth: 0, stream: 0 };
   }
 
+  /**
+   * The position after the room's topologically last event: where `/messages` backwards starts by
+   * default. With federation this can differ from the latest event by stream order (an event may
+   * arrive after one that builds on another branch).
+   */
+  async topologicalEnd(roomId: string): Promise<TopoPosition> {
+    const [last] = await this.store.getRoomEventsByTopology(roomId, undefined, 'b', 1);
+    return last ? topoAfter({ depth: last.event.depth, streamOrdering: last.streamOrdering }) : { depth: 0, stream: 0 };
+  }
+
   /** A user's membership in a state (undefined: none). */
   async membershipIn(state: StateMap, userId: string): Promise<string | undefined> {
     const id = state.get(stateKeyOf('m.room.member', userId));

@@ -22,6 +22,8 @@ export const ZERO_TOKEN: SyncToken = Object.freeze(
 
 /** Non-negative decimal integers without leading zeros, small enough to be exact in a double. */
 const POSITION = /^(0|[1-9][0-9]{0,14})$/;
+/** Stream orderings of backfilled history are negative. */
+const SIGNED_POSITION = /^(0|-?[1-9][0-9]{0,14})$/;
 
 export function makeSyncToken(positions: Partial<Record<SyncStream, number>>): SyncToken {
   const out = { ...ZERO_TOKEN };
@@ -98,7 +100,7 @@ export type PaginationToken = { kind: 'topo'; position: TopoPosition } | { kind:
 export function parsePaginationToken(text: string): PaginationToken | undefined {
   if (text.startsWith('t')) {
     const parts = text.slice(1).split('_');
-    if (parts.length !== 2 || !parts.every((p) => POSITION.test(p))) return undefined;
+    if (parts.length !== 2 || !POSITION.test(parts[0]) || !SIGNED_POSITION.test(parts[1])) return undefined;
     return { kind: 'topo', position: { depth: Number(parts[0]), stream: Number(parts[1]) } };
   }
   const token = parseSyncToken(text);

@@ -10,6 +10,8 @@ import { roomEventFilterParam } from '../sync/filter-param.js';
 
 const DEFAULT_LIMIT = 10;
 const MAX_LIMIT = 1000;
+/** How many /backfill exchanges one /messages request may wait for. */
+const BACKFILL_ROUNDS = 3;
 
 export const getMessages = defineRoute({
   method: 'GET',
@@ -42,7 +44,7 @@ export const getMessages = defineRoute({
     const defaultEnd = async (): Promise<TopoPosition> => {
       const m = await app.storage.events.getMembership(roomId, requester.userId);
       const left = m && (m.membership === 'leave' || m.membership === 'ban') ? await app.storage.events.getEvent(m.eventId) : undefined;
-      return left ? topoAfter({ depth: left.event.depth, streamOrdering: left.streamOrdering }) : history.endPosition(roomId);
+      return left ? topoAfter({ depth: left.event.depth, streamOrdering: left.streamOrdering }) : history.topologicalEnd(roomId);
     };
     const from =
       query.from !== undefined
@@ -52,10 +54,14 @@ export const getMessages = defineRoute({
           : { depth: 0, stream: 0 };
     const to = query.to === undefined ? undefined : await position(query.to, 'to');
 
-    const window =
-      limit === 0
-        ? { events: [], more: true }
-        : await history.topoWindow(requester.userId, roomId, from, query.dir, filter, limit, to);
+    const read = () => history.topoWindow(requester.userId, roomId, from, query.dir, filter, limit, to);
+    let window = limit === 0 ? { events: [], more: true } : await read();
+    // Paging back past the start of what this server has of a room joined over federation:
+    // fetch earlier history from the other servers in the room, then read again.
+    for (let round = 0; round < BACKFILL_ROUNDS && query.dir === 'b' && to === undefined && !window.more && window.events.length < limit; round++) {
+      if ((await app.roomFederation.backfiller.backfill(roomId, limit - window.events.length + 1)) === 0) break;
+      window = await read();
+    }
     const body: JsonObject = {
       start: formatTopoToken(from),
       chunk: asJson(await history.formatEvents(window.events, requester, false)),

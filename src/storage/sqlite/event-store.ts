@@ -214,7 +214,15 @@ export class SqliteEventStore implements EventStore {
         before ?? null,
         after ?? null,
       );
-    const stream = Number(info.lastInsertRowid);
+    let stream = Number(info.lastInsertRowid);
+    if (input.backfilled) {
+      // History fetched later than it happened gets a negative position (below everything), so
+      // stream-ordered reads (/sync, "latest event") never take it for something new.
+      const low = this.prep('SELECT MIN(stream_ordering) AS m FROM events').get() as { m: number };
+      const to = Math.min(low.m, 0) - 1;
+      this.prep('UPDATE events SET stream_ordering = ? WHERE stream_ordering = ?').run(to, stream);
+      stream = to;
+    }
     if (input.newRoom) this.prep('UPDATE rooms SET created_stream = ? WHERE room_id = ?').run(stream, ev.roomId);
 
     const edge = this.prep('INSERT OR IGNORE INTO event_edges (event_id, prev_event_id) VALUES (?, ?)');
@@ -222,7 +230,7 @@ export class SqliteEventStore implements EventStore {
     const auth = this.prep('INSERT OR IGNORE INTO event_auth (event_id, auth_event_id) VALUES (?, ?)');
     for (const a of ev.authEventIds) auth.run(ev.eventId, a);
 
-    if (!outlier && !rejected && !softFailed) {
+    if (!outlier && !rejected && !softFailed && !input.backfilled) {
       const del = this.prep('DELETE FROM forward_extremities WHERE room_id = ? AND event_id = ?');
       for (const p of ev.prevEventIds) del.run(ev.roomId, p);
       // An event that arrives after its children is not an extremity.
