@@ -15,7 +15,7 @@ import { getRoomVersion, type RoomVersion } from '../src/rooms/versions.js';
 import { api, registerUser, type TestUser } from './harness/client.js';
 import { type Federation, signedFedRequest, startFederation } from './harness/federation.js';
 import { messageBodies, roomState, sendText, waitFor } from './harness/room-helpers.js';
-import type { TestServer } from './harness/server.js';
+import { type TestServer, waitForLogs } from './harness/server.js';
 
 const enc = encodeURIComponent;
 
@@ -120,6 +120,9 @@ describe('forged input over /send', () => {
     assert.deepEqual(h.body.content, {}, 'stored redacted');
     for (const k of ['badSig', 'stranger', 'spoofed'] as const) assert.equal((await event(ids[k])).status, 404, k);
 
+    // Log lines are written at the end of the event-loop turn; the transaction's are long done by now,
+    // but wait for them rather than assume it.
+    await waitForLogs(hs2, (l) => l.msg === 'refused a PDU' && l.eventId === ids.spoofed);
     const logs = hs2.logs();
     const refused = (id: string) => logs.find((l) => l.msg === 'refused a PDU' && l.eventId === id);
     assert.match(String(refused(ids.badSig)?.reason), /signature/i);
@@ -139,7 +142,7 @@ describe('forged input over /send', () => {
     assert.equal(res.body.errcode, 'M_UNAUTHORIZED');
     const stored = await api(hs2, 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/event/${enc(await idOf(pdu, version))}`, { token: bob.accessToken });
     assert.equal(stored.status, 404);
-    assert.ok(hs2.logs().some((l) => l.msg === 'X-Matrix request for another destination' && l.destination === 'hs3.test'));
+    assert.ok((await waitForLogs(hs2, (l) => l.msg === 'X-Matrix request for another destination' && l.destination === 'hs3.test')).length > 0);
   });
 
   test('the room still works both ways after the forgeries', async () => {

@@ -26,7 +26,7 @@ import {
   stateDigest,
   waitFor,
 } from './harness/room-helpers.js';
-import type { TestServer } from './harness/server.js';
+import { type TestServer, waitForLogs } from './harness/server.js';
 
 const enc = encodeURIComponent;
 
@@ -102,7 +102,7 @@ describe('history, partitions and conflicts across three servers', () => {
     // hs3 got the room's state at its join, not its timeline: the earlier messages come from /backfill.
     const bodies = await messageBodies(hs(3), carol, roomId);
     assert.deepEqual(bodies, [...early, 'bob was here before carol', 'carol arrives']);
-    assert.ok(hs(3).logs().some((l) => l.msg === 'backfilled room history' && l.roomId === roomId && Number(l.added) > 0));
+    assert.ok((await waitForLogs(hs(3), (l) => l.msg === 'backfilled room history' && l.roomId === roomId && Number(l.added) > 0)).length > 0);
     // Read again, now from what is stored: the backfilled history sits before carol's message, not after it.
     assert.deepEqual(await messageBodies(hs(3), carol, roomId), [...early, 'bob was here before carol', 'carol arrives']);
     // And /sync does not hand the old events out as new ones.
@@ -153,7 +153,7 @@ describe('history, partitions and conflicts across three servers', () => {
       return during.every((b) => got.includes(b)) ? true : undefined;
     });
     assert.ok(
-      hs(1).logs().some((l) => l.msg === 'catch-up: sending only the newest events per room' && l.destination === 'hs3.test'),
+      (await waitForLogs(hs(1), (l) => l.msg === 'catch-up: sending only the newest events per room' && l.destination === 'hs3.test')).length > 0,
       'hs1 sent hs3 only its newest events after the outage',
     );
   });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { api, registerUser, type TestUser } from './harness/client.js';
 import { type Federation, signedFedRequest, startFederation } from './harness/federation.js';
-import type { TestServer } from './harness/server.js';
+import { type TestServer, waitForLogs } from './harness/server.js';
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -148,7 +148,7 @@ describe('rooms across three servers', () => {
     const body = { origin: 'hs1.test', origin_server_ts: Date.now(), pdus: [], edus: [{ edu_type: 'm.typing', content: { room_id: roomId, user_id: bob.userId, typing: false } }] };
     const forged = await signedFedRequest(fed, fed.get('hs1.test'), fed.get('hs3.test'), 'PUT', '/_matrix/federation/v1/send/typing-forged', body);
     assert.equal(forged.status, 200);
-    assert.ok(hs3.logs().some((l) => l.msg === 'ignored an EDU' && l.eduType === 'm.typing' && String(l.reason).includes('does not belong to hs1.test')));
+    assert.ok((await waitForLogs(hs3, (l) => l.msg === 'ignored an EDU' && l.eduType === 'm.typing' && String(l.reason).includes('does not belong to hs1.test'))).length > 0);
     const still = await ephemeral(hs3, carol, 'm.typing');
     assert.ok((still?.user_ids as string[] | undefined)?.includes(bob.userId), 'bob is still typing on hs3');
   });
@@ -254,10 +254,10 @@ describe('rooms across three servers', () => {
     const carolJoin = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${carol.accessToken}`, 'content-type': 'application/json' }, body: '{}' });
     assert.equal(carolJoin.status, 200, await carolJoin.text());
     assert.ok(
-      hs3.logs().some((l) => l.msg === 'make_* failed; trying the next server' && l.server === 'hs2.test' && String(l.err).includes('may authorise joins')),
+      (await waitForLogs(hs3, (l) => l.msg === 'make_* failed; trying the next server' && l.server === 'hs2.test' && String(l.err).includes('may authorise joins'))).length > 0,
       'hs2 was asked first and could not authorise',
     );
-    assert.ok(hs2.logs().some((l) => l.msg === 'request' && String(l.path).startsWith('/_matrix/federation/v1/make_join/') && l.status === 400));
+    assert.ok((await waitForLogs(hs2, (l) => l.msg === 'request' && String(l.path).startsWith('/_matrix/federation/v1/make_join/') && l.status === 400)).length > 0);
 
     const m = await waitFor('carol’s join on hs2', async () => {
       const r = await api(hs2, 'GET', `/_matrix/client/v3/rooms/${encodeURIComponent(restrictedId)}/state/m.room.member/${encodeURIComponent(carol.userId)}`, {

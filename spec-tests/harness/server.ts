@@ -105,7 +105,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
  * line. The server writes its log lines at the end of the event-loop turn, so a line may arrive
  * just after the response of the request that caused it.
  */
-export async function waitForLogs(server: TestServer, match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>[]> {
+export async function waitForLogs(server: Pick<TestServer, 'logs'>, match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>[]> {
   const deadline = Date.now() + 5000;
   for (;;) {
     const lines = server.logs().filter(match);
