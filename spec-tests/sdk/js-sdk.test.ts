@@ -160,7 +160,13 @@ describe('matrix-js-sdk against a running Comet', () => {
     await waitForRoom(alice.client, roomId, (r) => membershipOf(r, bob.userId) === 'join', 'alice sees bob back');
     await bob.client.sendTextMessage(roomId, 'back again');
     await waitForRoom(alice.client, roomId, (r) => liveBodies(r).at(-1) === 'back again', 'alice gets bob’s message');
-    const room = await waitForRoom(bob.client, roomId, (r) => (liveBodies(r).at(-1) === 'back again' ? r : undefined), 'bob’s echo');
+    // The server's copy of bob's message (not his client's local echo) reaches bob's live timeline.
+    const echoed = (r: Room) =>
+      r
+        .getLiveTimeline()
+        .getEvents()
+        .some((e) => e.getContent().body === 'back again' && e.status === null && e.getId()?.startsWith('$'));
+    const room = await waitForRoom(bob.client, roomId, (r) => (echoed(r) ? r : undefined), 'bob’s echo');
     assert.equal(room.getMyMembership(), 'join');
     const page = await bob.client.createMessagesRequest(roomId, null, 10, Direction.Backward);
     assert.ok(page.chunk.some((e) => e.content.body === 'while bob was away'));
