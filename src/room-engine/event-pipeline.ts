@@ -8,7 +8,7 @@
  * state. The result is written in one storage transaction and only then announced, so a client
  * is never told about an event that a crash could lose.
  */
-import { checkContentHash } from '../core/event-hashes.js';
+import { checkContentHash, redactedEventBytes } from '../core/event-hashes.js';
 import { toRoomEvent, validatePdu } from '../core/event-format.js';
 import { requiredSignatures, verifyEventSignatures } from '../core/event-signing.js';
 import type { RoomEvent, StateMap } from '../core/pdu.js';
@@ -95,12 +95,19 @@ export class EventPipeline {
     const valid = validatePdu(raw, version);
     if (!valid.ok) return { status: 'invalid', reason: valid.reason };
     let pdu = valid.value;
-    let event = toRoomEvent(pdu, version);
+    // Encoded once for the event ID and the signature check (both cover the redacted event).
+    let redactedBytes: Uint8Array | undefined;
+    try {
+      redactedBytes = redactedEventBytes(pdu, version);
+    } catch {
+      redactedBytes = undefined;
+    }
+    let event = toRoomEvent(pdu, version, { redactedBytes });
 
     const existing = await this.store.getEvent(event.eventId);
     if (existing && !existing.outlier) return { status: 'duplicate', event: existing.event, streamOrdering: existing.streamOrdering };
 
-    const sigs = await this.checkSignatures(event, version);
+    const sigs = await this.checkSignatures(event, version, redactedBytes);
     if (!sigs.ok) return { status: 'invalid', reason: sigs.reason };
     if (!checkContentHash(pdu)) {
       if (opts.origin === 'local') return { status: 'invalid', reason: 'content hash mismatch on a local event' };
@@ -301,13 +308,13 @@ export class EventPipeline {
     };
   }
 
-  private async checkSignatures(event: RoomEvent, version: RoomVersion): Promise<{ ok: true } | { ok: false; reason: string }> {
+  private async checkSignatures(event: RoomEvent, version: RoomVersion, redactedBytes?: Uint8Array): Promise<{ ok: true } | { ok: false; reason: string }> {
     const keys = new Map<string, VerifyKey>();
     for (const server of requiredSignatures(event.pdu, version)) {
       const keyIds = Object.keys(event.pdu.signatures?.[server] ?? {});
       for (const k of await this.keyRing.getVerifyKeys(server, keyIds)) keys.set(`${server}\u0000${k.keyId}`, k);
     }
-    const r = verifyEventSignatures(event.pdu, version, (server, keyId) => keys.get(`${server}\u0000${keyId}`));
+    const r = verifyEventSignatures(event.pdu, version, (server, keyId) => keys.get(`${server}\u0000${keyId}`), redactedBytes);
     return r.ok ? { ok: true } : { ok: false, reason: r.reason };
   }
 

@@ -5,17 +5,21 @@
  * auth rules against their own auth events — and are stored as outliers in one transaction,
  * rejected ones with their reason. Nothing is announced: outliers are not in any timeline.
  */
-import { checkContentHash } from '../core/event-hashes.js';
+import { checkContentHash, redactedEventBytes } from '../core/event-hashes.js';
 import { toRoomEvent, validatePdu } from '../core/event-format.js';
-import { requiredSignatures, verifyEventSignatures } from '../core/event-signing.js';
+import { planSignatureChecks, requiredSignatures, signatureVerdict } from '../core/event-signing.js';
 import type { RoomEvent } from '../core/pdu.js';
 import { stateKeyOf } from '../core/pdu.js';
 import { redactPdu } from '../core/redaction.js';
 import type { VerifyKey } from '../core/signing.js';
 import type { RoomVersion } from '../rooms/versions.js';
-import type { EventStore, PersistEventInput } from '../storage/event-store.js';
+import type { EventStore, PersistEventInput, StoredEvent } from '../storage/event-store.js';
 import { type AuthStateLookup, checkAuthEventsList, checkEventAuth } from './core-rules.js';
 import type { KeyRing } from './key-ring.js';
+import { type SignatureJob, type SignatureVerifier, sharedSignatureVerifier } from './signature-verifier.js';
+
+/** Events parsed per step; each step's signatures are checked while the next one is parsed. */
+const CHUNK = 2000;
 
 export interface OutlierImport {
   /** Every event of the batch that is now stored (or was already), accepted or rejected, by ID. */
@@ -29,6 +33,8 @@ export interface OutlierImport {
 export interface OutlierImportOptions {
   /** The batch opens a room this server did not have (a remote join): its row is written with it. */
   newRoom?: { creator: string };
+  /** Where signatures are checked; default: the process-wide worker pool (inline for small batches). */
+  verifier?: SignatureVerifier;
 }
 
 /**
@@ -43,29 +49,57 @@ export async function importOutliers(
   opts: OutlierImportOptions = {},
 ): Promise<OutlierImport> {
   const dropped: OutlierImport['dropped'] = [];
+  const verifier = opts.verifier ?? sharedSignatureVerifier();
   const parsed = new Map<string, RoomEvent>();
-  for (const raw of raws) {
-    const v = validatePdu(raw, version);
-    if (!v.ok) {
-      dropped.push({ reason: v.reason });
-      continue;
-    }
-    const ev = toRoomEvent(v.value, version);
-    parsed.set(ev.eventId, ev);
-  }
-
-  const known = await store.getEvents([...parsed.keys()]);
-  const keys = await preloadKeys(keyRing, [...parsed.values()].filter((e) => !known.has(e.eventId)), version);
+  const known = new Map<string, StoredEvent>();
   const fresh = new Map<string, RoomEvent>();
-  for (const [id, ev] of parsed) {
-    if (known.has(id)) continue;
-    const sig = verifyEventSignatures(ev.pdu, version, (s, k) => keys.get(`${s}\u0000${k}`));
-    if (!sig.ok) {
-      dropped.push({ eventId: id, reason: sig.reason });
-      continue;
+  // Chunks: while worker threads check one chunk's signatures, this thread parses the next.
+  const checking: Array<Promise<void>> = [];
+  for (let i = 0; i < raws.length; i += CHUNK) {
+    const chunk: Array<{ ev: RoomEvent; bytes: Uint8Array }> = [];
+    for (const raw of raws.slice(i, i + CHUNK)) {
+      const v = validatePdu(raw, version);
+      if (!v.ok) {
+        dropped.push({ reason: v.reason });
+        continue;
+      }
+      // The redacted bytes give both the event ID and what every signature covers: encoded once.
+      let bytes: Uint8Array;
+      try {
+        bytes = redactedEventBytes(v.value, version);
+      } catch (e) {
+        dropped.push({ reason: `cannot verify signatures: ${e instanceof Error ? e.message : String(e)}` });
+        continue;
+      }
+      const ev = toRoomEvent(v.value, version, { redactedBytes: bytes });
+      if (parsed.has(ev.eventId)) continue;
+      parsed.set(ev.eventId, ev);
+      chunk.push({ ev, bytes });
     }
-    fresh.set(id, checkContentHash(ev.pdu) ? ev : toRoomEvent(redactPdu(ev.pdu, version), version));
+    for (const [id, st] of await store.getEvents(chunk.map((c) => c.ev.eventId))) known.set(id, st);
+    const todo = chunk.filter((c) => !known.has(c.ev.eventId));
+    const keys = await preloadKeys(keyRing, todo.map((c) => c.ev), version);
+    const plans = todo.map((c) => planSignatureChecks(c.ev.pdu, version, (sv, k) => keys.get(`${sv}\u0000${k}`)));
+    const jobs: SignatureJob[] = [];
+    for (const [n, plan] of plans.entries()) {
+      for (const { checks } of plan.servers) {
+        for (const c of checks) if (c.signature !== undefined) jobs.push({ message: todo[n].bytes, signature: c.signature, publicKey: c.publicKey });
+      }
+    }
+    checking.push(
+      verifier.verifyAll(jobs).then((results) => {
+        let r = 0;
+        for (const [n, plan] of plans.entries()) {
+          const valid = plan.servers.map(({ checks }) => checks.map((c) => c.signature !== undefined && results[r++]));
+          const ev = todo[n].ev;
+          const sig = signatureVerdict(plan, valid);
+          if (!sig.ok) dropped.push({ eventId: ev.eventId, reason: sig.reason });
+          else fresh.set(ev.eventId, checkContentHash(ev.pdu) ? ev : toRoomEvent(redactPdu(ev.pdu, version), version));
+        }
+      }),
+    );
   }
+  await Promise.all(checking);
 
   // Auth events outside the batch must already be stored.
   const outside = new Set<string>();
