@@ -37,6 +37,7 @@ interface Pending {
 export class SignatureVerifierPool implements SignatureVerifier {
   private workers: Worker[] = [];
   private readonly pending = new Map<number, Pending>();
+  private readonly busy = new Map<Worker, number>();
   private nextId = 0;
 
   constructor(private readonly size = Math.max(1, availableParallelism())) {}
@@ -87,10 +88,18 @@ export class SignatureVerifierPool implements SignatureVerifier {
     }
     const id = this.nextId++;
     const count = packable.filter(Boolean).length;
+    // Referenced only while it has work: an idle pool must not keep the process alive, a busy one must.
+    this.busy.set(worker, (this.busy.get(worker) ?? 0) + 1);
+    worker.ref();
+    const done = () => {
+      const n = (this.busy.get(worker) ?? 1) - 1;
+      this.busy.set(worker, n);
+      if (n === 0) worker.unref();
+    };
     return new Promise<Uint8Array>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.postMessage({ id, packed, count }, [packed]);
-    }).then((results) => {
+    }).finally(done).then((results) => {
       const all = new Uint8Array(jobs.length);
       let k = 0;
       for (let i = 0; i < jobs.length; i++) all[i] = packable[i] ? results[k++] : 0;
@@ -101,7 +110,6 @@ export class SignatureVerifierPool implements SignatureVerifier {
   private ensureWorkers(): Worker[] {
     while (this.workers.length < this.size) {
       const w = new Worker(new URL('./signature-worker.js', import.meta.url));
-      w.unref();
       w.on('message', ({ id, results }: { id: number; results: Uint8Array }) => {
         const p = this.pending.get(id);
         this.pending.delete(id);
@@ -109,6 +117,8 @@ export class SignatureVerifierPool implements SignatureVerifier {
       });
       w.on('error', (err) => this.fail(w, err));
       w.on('exit', (code) => this.fail(w, new Error(`signature worker exited with code ${code}`)));
+      // After the listeners: adding a 'message' listener refs the worker's port again.
+      w.unref();
       this.workers.push(w);
     }
     return this.workers;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, test } from 'node:test';
 import { redactedEventBytes } from '../../src/core/event-hashes.js';
 import { toRoomEvent } from '../../src/core/event-format.js';
@@ -89,4 +90,17 @@ test('a large import checks every signature: badly signed events are dropped, ta
       assert.ok(await b.store.getEvent(idOf(p)), `stored ${p.type} ${p.state_key}`);
     }
   }
+});
+
+test('the shared pool keeps a process alive while it works and lets it exit when idle', () => {
+  const url = new URL('../../src/room-engine/signature-verifier.js', import.meta.url).href;
+  const script = `
+    const { sharedSignatureVerifier } = await import(${JSON.stringify(url)});
+    const jobs = Array.from({ length: 2000 }, () => ({ message: new Uint8Array(8), signature: new Uint8Array(64), publicKey: new Uint8Array(32) }));
+    const r = await sharedSignatureVerifier().verifyAll(jobs);
+    console.log(r.length);`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(run.signal, null, 'the process exited by itself');
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout.trim(), '2000');
 });
