@@ -155,7 +155,8 @@ export class EventPipeline {
 
     let softFailed = false;
     if (opts.origin === 'remote') {
-      const current = await this.store.getCurrentState(event.roomId);
+      // Only the entries the auth rules consult: reading a large room's whole state per event was O(members).
+      const current = await this.store.getCurrentStateEntries(event.roomId, this.authKeys(version, event));
       softFailed = !checkEventAuth(version, event, await this.stateLookup(current, version, event)).allowed;
     }
 
@@ -297,9 +298,14 @@ export class EventPipeline {
   }
 
   /** Loads exactly the state entries the auth rules consult for this event. */
-  private async stateLookup(state: StateMap, version: RoomVersion, event: RoomEvent): Promise<AuthStateLookup> {
+  private authKeys(version: RoomVersion, event: RoomEvent): Array<[string, string]> {
     const keys = authEventKeysFor(version, event);
     keys.push(['m.room.create', ''], ['m.room.power_levels', ''], ['m.room.join_rules', '']);
+    return keys;
+  }
+
+  private async stateLookup(state: StateMap, version: RoomVersion, event: RoomEvent): Promise<AuthStateLookup> {
+    const keys = this.authKeys(version, event);
     const ids = keys.map(([t, k]) => state.get(stateKeyOf(t, k))).filter((id): id is string => id !== undefined);
     const events = await this.store.getEvents(ids);
     return (type, stateKey) => {

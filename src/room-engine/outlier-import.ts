@@ -5,21 +5,20 @@
  * auth rules against their own auth events — and are stored as outliers in one transaction,
  * rejected ones with their reason. Nothing is announced: outliers are not in any timeline.
  */
-import { checkContentHash, redactedEventBytes } from '../core/event-hashes.js';
-import { toRoomEvent, validatePdu } from '../core/event-format.js';
-import { planSignatureChecks, requiredSignatures, signatureVerdict } from '../core/event-signing.js';
-import type { RoomEvent } from '../core/pdu.js';
+import { toRoomEvent } from '../core/event-format.js';
+import { wantedKeys } from '../core/event-self-check.js';
+import type { Pdu, RoomEvent } from '../core/pdu.js';
 import { stateKeyOf } from '../core/pdu.js';
 import { redactPdu } from '../core/redaction.js';
 import type { VerifyKey } from '../core/signing.js';
 import type { RoomVersion } from '../rooms/versions.js';
-import type { EventStore, PersistEventInput, StoredEvent } from '../storage/event-store.js';
+import type { EventStore, PersistEventInput } from '../storage/event-store.js';
 import { type AuthStateLookup, checkAuthEventsList, checkEventAuth } from './core-rules.js';
 import type { KeyRing } from './key-ring.js';
-import { type SignatureJob, type SignatureVerifier, sharedSignatureVerifier } from './signature-verifier.js';
+import { type SignatureVerifier, sharedSignatureVerifier } from './signature-verifier.js';
 
-/** Events parsed per step; each step's signatures are checked while the next one is parsed. */
-const CHUNK = 2000;
+/** Events handed to the checker at a time. */
+const CHUNK = 1000;
 
 export interface OutlierImport {
   /** Every event of the batch that is now stored (or was already), accepted or rejected, by ID. */
@@ -28,12 +27,14 @@ export interface OutlierImport {
   rejected: Map<string, string>;
   /** Dropped without being stored: malformed, badly signed, or missing auth events. */
   dropped: Array<{ eventId?: string; reason: string }>;
+  /** The event ID of each input, in input order (undefined where the input was malformed). */
+  ids: Array<string | undefined>;
 }
 
 export interface OutlierImportOptions {
   /** The batch opens a room this server did not have (a remote join): its row is written with it. */
   newRoom?: { creator: string };
-  /** Where signatures are checked; default: the process-wide worker pool (inline for small batches). */
+  /** Where the events' own checks run; default: the process-wide worker pool (inline for small batches). */
   verifier?: SignatureVerifier;
 }
 
@@ -50,56 +51,43 @@ export async function importOutliers(
 ): Promise<OutlierImport> {
   const dropped: OutlierImport['dropped'] = [];
   const verifier = opts.verifier ?? sharedSignatureVerifier();
+  const ids: Array<string | undefined> = new Array(raws.length).fill(undefined);
   const parsed = new Map<string, RoomEvent>();
-  const known = new Map<string, StoredEvent>();
-  const fresh = new Map<string, RoomEvent>();
-  // Chunks: while worker threads check one chunk's signatures, this thread parses the next.
+  const passed: Array<{ ev: RoomEvent; contentHashOk: boolean }> = [];
+  const badlySigned = new Map<string, string>();
+  // In chunks, so results come back (and are handled here) while workers check the next ones.
   const checking: Array<Promise<void>> = [];
   for (let i = 0; i < raws.length; i += CHUNK) {
-    const chunk: Array<{ ev: RoomEvent; bytes: Uint8Array }> = [];
-    for (const raw of raws.slice(i, i + CHUNK)) {
-      const v = validatePdu(raw, version);
-      if (!v.ok) {
-        dropped.push({ reason: v.reason });
-        continue;
-      }
-      // The redacted bytes give both the event ID and what every signature covers: encoded once.
-      let bytes: Uint8Array;
-      try {
-        bytes = redactedEventBytes(v.value, version);
-      } catch (e) {
-        dropped.push({ reason: `cannot verify signatures: ${e instanceof Error ? e.message : String(e)}` });
-        continue;
-      }
-      const ev = toRoomEvent(v.value, version, { redactedBytes: bytes });
-      if (parsed.has(ev.eventId)) continue;
-      parsed.set(ev.eventId, ev);
-      chunk.push({ ev, bytes });
-    }
-    for (const [id, st] of await store.getEvents(chunk.map((c) => c.ev.eventId))) known.set(id, st);
-    const todo = chunk.filter((c) => !known.has(c.ev.eventId));
-    const keys = await preloadKeys(keyRing, todo.map((c) => c.ev), version);
-    const plans = todo.map((c) => planSignatureChecks(c.ev.pdu, version, (sv, k) => keys.get(`${sv}\u0000${k}`)));
-    const jobs: SignatureJob[] = [];
-    for (const [n, plan] of plans.entries()) {
-      for (const { checks } of plan.servers) {
-        for (const c of checks) if (c.signature !== undefined) jobs.push({ message: todo[n].bytes, signature: c.signature, publicKey: c.publicKey });
-      }
-    }
+    const chunk = raws.slice(i, i + CHUNK);
+    const keys = await preloadKeys(keyRing, chunk, version);
     checking.push(
-      verifier.verifyAll(jobs).then((results) => {
-        let r = 0;
-        for (const [n, plan] of plans.entries()) {
-          const valid = plan.servers.map(({ checks }) => checks.map((c) => c.signature !== undefined && results[r++]));
-          const ev = todo[n].ev;
-          const sig = signatureVerdict(plan, valid);
-          if (!sig.ok) dropped.push({ eventId: ev.eventId, reason: sig.reason });
-          else fresh.set(ev.eventId, checkContentHash(ev.pdu) ? ev : toRoomEvent(redactPdu(ev.pdu, version), version));
+      verifier.checkEvents(version, chunk, keys).then((results) => {
+        for (const [n, r] of results.entries()) {
+          if (r.eventId === undefined) {
+            dropped.push({ reason: r.ok ? 'no event ID' : r.reason });
+            continue;
+          }
+          ids[i + n] = r.eventId;
+          if (parsed.has(r.eventId)) continue;
+          // The checks passed on this very object (or its exact copy): validatePdu returns its input.
+          const ev = toRoomEvent(chunk[n] as Pdu, version, { eventId: r.eventId });
+          parsed.set(r.eventId, ev);
+          if (r.ok) passed.push({ ev, contentHashOk: r.contentHashOk });
+          else badlySigned.set(r.eventId, r.reason);
         }
       }),
     );
   }
   await Promise.all(checking);
+
+  // Events already stored are taken as stored (and so never dropped for this copy's signatures).
+  const known = await store.getEvents([...parsed.keys()]);
+  for (const [id, reason] of badlySigned) if (!known.has(id)) dropped.push({ eventId: id, reason });
+  const fresh = new Map<string, RoomEvent>();
+  for (const { ev, contentHashOk } of passed) {
+    if (known.has(ev.eventId)) continue;
+    fresh.set(ev.eventId, contentHashOk ? ev : toRoomEvent(redactPdu(ev.pdu, version), version));
+  }
 
   // Auth events outside the batch must already be stored.
   const outside = new Set<string>();
@@ -156,26 +144,26 @@ export async function importOutliers(
     const ev = available.get(id);
     if (ev) events.set(id, ev);
   }
-  return { events, rejected, dropped };
+  return { events, rejected, dropped, ids };
 }
 
 /** Fetches each signing server's keys once for the whole batch. */
-async function preloadKeys(keyRing: KeyRing, events: readonly RoomEvent[], version: RoomVersion): Promise<Map<string, VerifyKey>> {
+async function preloadKeys(keyRing: KeyRing, raws: readonly unknown[], version: RoomVersion): Promise<Map<string, VerifyKey>> {
   const wanted = new Map<string, Set<string>>();
-  for (const ev of events) {
-    for (const server of requiredSignatures(ev.pdu, version)) {
-      let ids = wanted.get(server);
-      if (!ids) {
-        ids = new Set();
-        wanted.set(server, ids);
+  for (const raw of raws) {
+    for (const [server, keyIds] of wantedKeys(raw, version)) {
+      let set = wanted.get(server);
+      if (!set) {
+        set = new Set();
+        wanted.set(server, set);
       }
-      for (const k of Object.keys(ev.pdu.signatures?.[server] ?? {})) ids.add(k);
+      for (const k of keyIds) set.add(k);
     }
   }
   const out = new Map<string, VerifyKey>();
   await Promise.all(
-    [...wanted].map(async ([server, ids]) => {
-      for (const k of await keyRing.getVerifyKeys(server, [...ids])) out.set(`${server}\u0000${k.keyId}`, k);
+    [...wanted].map(async ([server, keyIds]) => {
+      for (const k of await keyRing.getVerifyKeys(server, [...keyIds])) out.set(`${server}\u0000${k.keyId}`, k);
     }),
   );
   return out;

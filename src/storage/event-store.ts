@@ -101,6 +101,8 @@ export interface EventStore {
   getStateAfter(eventId: string): Promise<StateMap | undefined>;
 
   getCurrentState(roomId: string): Promise<StateMap>;
+  /** Only the given entries of the current state (those present): for checks that consult a few keys of a large state. */
+  getCurrentStateEntries(roomId: string, keys: ReadonlyArray<readonly [type: string, stateKey: string]>): Promise<StateMap>;
   getCurrentStateEvent(roomId: string, type: string, stateKey: string): Promise<StoredEvent | undefined>;
   getForwardExtremities(roomId: string): Promise<string[]>;
 

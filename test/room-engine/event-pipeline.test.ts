@@ -231,6 +231,18 @@ test('a large room keeps short deltas between sparse snapshots, and every group 
   }
   const current = await e.store.getCurrentState(roomId);
   assert.deepEqual(new Map([...((await fresh.getStateAfter(ids[ids.length - 1])) ?? [])].sort()), new Map([...current].sort()));
+  const some = await e.store.getCurrentStateEntries(roomId, [
+    ['m.room.create', ''],
+    ['m.room.member', '@u5:hs'],
+    ['m.room.member', '@nobody:hs'],
+  ]);
+  assert.deepEqual(
+    some,
+    new Map([
+      [stateKeyOf('m.room.create', ''), current.get(stateKeyOf('m.room.create', ''))],
+      [stateKeyOf('m.room.member', '@u5:hs'), ids[5]],
+    ]),
+  );
 });
 
 test('remote events: failing auth is stored as rejected; passing the prev state but not the current state soft-fails', async () => {

@@ -104,3 +104,21 @@ test('the shared pool keeps a process alive while it works and lets it exit when
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout.trim(), '2000');
 });
+
+test('events checked on the workers get the same verdicts as inline, and input that cannot be cloned is checked inline', async () => {
+  const { a, pdus } = await roomState(300);
+  const keys = new Map([[`hs\u0000${a.key.keyId}`, { keyId: a.key.keyId, publicKey: a.key.publicKey }]]);
+  const tampered = clone(pdus[5]);
+  (tampered.content as JsonObject).extra = 'x';
+  const badSig = clone(pdus[6]);
+  badSig.signatures = { hs: { [a.key.keyId]: 'AAAA' } };
+  const raws: unknown[] = [...pdus, tampered, badSig, { type: 'nonsense' }, 'not an object'];
+  const inline = await inlineVerifier.checkEvents(version, raws, keys);
+  assert.deepEqual(await pool.checkEvents(version, raws, keys), inline);
+  assert.equal(inline.filter((r) => r.ok).length, pdus.length + 1);
+  assert.deepEqual(inline.filter((r) => r.ok && !r.contentHashOk).length, 1);
+  const withFunction = [...raws, { ...clone(pdus[0]), content: { f: () => 1 } }];
+  const fallback = await pool.checkEvents(version, withFunction, keys);
+  assert.deepEqual(fallback.slice(0, raws.length), inline);
+  assert.equal(fallback[raws.length].ok, false);
+});

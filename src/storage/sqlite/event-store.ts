@@ -438,6 +438,16 @@ export class SqliteEventStore implements EventStore {
     return new Map(rows.map((r) => [stateKeyOf(r.type, r.state_key), r.event_id]));
   }
 
+  async getCurrentStateEntries(roomId: string, keys: ReadonlyArray<readonly [string, string]>): Promise<StateMap> {
+    const one = this.prep('SELECT event_id FROM current_state WHERE room_id = ? AND type = ? AND state_key = ?');
+    const out = new Map<string, string>();
+    for (const [type, stateKey] of keys) {
+      const r = one.get(roomId, type, stateKey) as { event_id: string } | undefined;
+      if (r) out.set(stateKeyOf(type, stateKey), r.event_id);
+    }
+    return out;
+  }
+
   async getCurrentStateEvent(roomId: string, type: string, stateKey: string): Promise<StoredEvent | undefined> {
     const r = this.prep(
         `SELECT ${EVENT_COLS} FROM events WHERE event_id =
