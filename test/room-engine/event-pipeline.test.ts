@@ -231,6 +231,10 @@ test('a large room keeps short deltas between sparse snapshots, and every group 
   }
   const current = await e.store.getCurrentState(roomId);
   assert.deepEqual(new Map([...((await fresh.getStateAfter(ids[ids.length - 1])) ?? [])].sort()), new Map([...current].sort()));
+  assert.deepEqual(await e.store.getJoinedServers(roomId), ['hs']);
+  assert.equal(await e.store.hasJoinedMemberOn(roomId, 'hs'), true);
+  assert.equal(await e.store.hasJoinedMemberOn(roomId, 'elsewhere'), false);
+  assert.equal(await e.store.hasJoinedMemberOn('!nowhere:hs', 'hs'), false);
   const some = await e.store.getCurrentStateEntries(roomId, [
     ['m.room.create', ''],
     ['m.room.member', '@u5:hs'],

@@ -332,14 +332,15 @@ export class SqliteEventStore implements EventStore {
       if (!row) throw new Error(`unknown state group ${g}`);
       g = row.prev_group;
     }
+    // All the chain's deltas, oldest first, applied in one go: later entries override earlier ones.
     const entries = this.prep('SELECT type, state_key, event_id FROM state_group_entries WHERE state_group = ?');
+    const changes: Array<readonly [string, string | null]> = [];
     for (const g of chain.reverse()) {
-      const rows = entries.all(g) as Array<{ type: string; state_key: string; event_id: string | null }>;
-      map = withStateChanges(
-        map,
-        rows.map((r) => [stateKeyOf(r.type, r.state_key), r.event_id] as const),
-      );
+      for (const r of entries.all(g) as Array<{ type: string; state_key: string; event_id: string | null }>) {
+        changes.push([stateKeyOf(r.type, r.state_key), r.event_id]);
+      }
     }
+    map = withStateChanges(map, changes);
     this.groups.set(group, map);
     return map;
   }
@@ -479,6 +480,21 @@ export class SqliteEventStore implements EventStore {
     const rows = this.prep('SELECT * FROM room_memberships WHERE user_id = ? ORDER BY stream_ordering')
       .all(userId) as MembershipRow[];
     return rows.filter((r) => !memberships || memberships.includes(r.membership)).map(toMembership);
+  }
+
+  async getJoinedServers(roomId: string): Promise<string[]> {
+    const rows = this.prep(
+      `SELECT DISTINCT substr(user_id, instr(user_id, ':') + 1) AS server FROM room_memberships
+       WHERE room_id = ? AND membership = 'join' AND instr(user_id, ':') > 0 ORDER BY server`,
+    ).all(roomId) as Array<{ server: string }>;
+    return rows.map((r) => r.server);
+  }
+
+  async hasJoinedMemberOn(roomId: string, server: string): Promise<boolean> {
+    const row = this.prep(
+      `SELECT 1 FROM room_memberships WHERE room_id = ? AND membership = 'join' AND substr(user_id, instr(user_id, ':') + 1) = ? LIMIT 1`,
+    ).get(roomId, server);
+    return row !== undefined;
   }
 
   async getRoomMembers(roomId: string, memberships?: readonly string[]): Promise<MembershipRecord[]> {
