@@ -25,5 +25,7 @@ if (files.length === 0) {
   console.error('no test files found under', roots.join(', '));
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+// --test-force-exit: a file ends when its tests do. matrix-js-sdk leaves request-timeout timers (up to
+// ~110 s) running after stopClient(), which would otherwise keep the sdk spec files alive that long.
+const r = spawnSync(process.execPath, ['--test', '--test-force-exit', '--test-reporter=spec', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

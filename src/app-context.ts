@@ -6,8 +6,15 @@ import { Federation } from '../federation/federation.js';
 import { RoomFederation } from '../federation/rooms/room-federation.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config, RateLimitAction } from './config/config.js';
+import { DeviceListService } from './ephemeral/device-lists.js';
+import { PresenceService } from './ephemeral/presence.js';
+import { ReceiptsService } from './ephemeral/receipts.js';
+import { joinedRoomIds, sharingRoomWith } from './ephemeral/shared-rooms.js';
+import { ToDeviceService } from './ephemeral/to-device.js';
+import { TypingService } from './ephemeral/typing.js';
 import { Hooks } from './hooks.js';
 import { RateLimiter } from './http/rate-limit.js';
+import { domainOf } from './core/pdu.js';
 import type { SigningKey } from './core/signing.js';
 import type { Logger } from './logger.js';
 import { MediaRepository } from './media/media-repository.js';
@@ -43,6 +50,18 @@ export interface AppContext {
   readonly federation: Federation;
   /** Rooms across servers: membership handshakes, remote joins, reads served to other servers. */
   readonly roomFederation: RoomFederation;
+  /** Typing notifications (in memory). */
+  readonly typing: TypingService;
+  /** Read receipts. */
+  readonly receipts: ReceiptsService;
+  /** Presence aggregated over devices; transports report connections to it. */
+  readonly presence: PresenceService;
+  /** Send-to-device messages. */
+  readonly toDevice: ToDeviceService;
+  /** Device-list change tracking (device_lists in /sync). */
+  readonly deviceLists: DeviceListService;
+  /** Stops timers (typing expiry, presence); called at shutdown. */
+  close(): void;
 }
 
 export interface AppContextParts {
@@ -98,6 +117,31 @@ export function createAppContext(parts: AppContextParts): AppContext {
     now: () => clock.now(),
     remote: parts.remoteMedia,
   });
+  const now = () => clock.now();
+  const listenerError = (err: unknown) => parts.logger.error({ err }, 'real-time listener failed');
+  const membership = async (roomId: string, userId: string) => (await parts.storage.events.getMembership(roomId, userId))?.membership;
+  const typing = new TypingService(notifier, now, membership, listenerError);
+  const receipts = new ReceiptsService(parts.storage, notifier, now, listenerError);
+  const events = parts.storage.events;
+  const presence = new PresenceService({
+    store: parts.storage.presence,
+    notifier,
+    now,
+    config: { idleAfterMs: parts.config.presence.idle_after_ms, offlineGraceMs: parts.config.presence.offline_grace_ms },
+    joinedRooms: (userId) => joinedRoomIds(events, userId),
+    visibleTo: (viewer, others) => sharingRoomWith(events, viewer, others),
+    onListenerError: listenerError,
+  });
+  const toDevice = new ToDeviceService(parts.storage, notifier, now, parts.config.server_name, listenerError);
+  const deviceLists = new DeviceListService(parts.storage, notifier, parts.config.server_name, listenerError);
+  hooks.devicesDeleted.on(async (userId, deviceIds) => {
+    await toDevice.devicesDeleted(userId, deviceIds);
+    await deviceLists.markChanged(userId);
+  });
+  // Sending into a room is activity on whichever of the sender's devices are connected.
+  rooms.pipeline.onPersisted(({ event }) => {
+    if (domainOf(event.sender) === parts.config.server_name) presence.active(event.sender).catch(listenerError);
+  });
   return {
     config: parts.config,
     serverName: parts.config.server_name,
@@ -110,10 +154,19 @@ export function createAppContext(parts: AppContextParts): AppContext {
     signingKey: parts.signingKey,
     rooms,
     roomReads,
-    sync: new SyncEngine(parts.storage, roomReads, notifier, () => clock.now()),
     media,
     urlPreviews: new UrlPreviewer(parts.config, media, () => clock.now()),
     federation,
     roomFederation,
+    sync: new SyncEngine(parts.storage, roomReads, notifier, now, { typing, receipts, presence, toDevice, deviceLists }),
+    typing,
+    receipts,
+    presence,
+    toDevice,
+    deviceLists,
+    close() {
+      typing.close();
+      presence.close();
+    },
   };
 }

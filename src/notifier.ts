@@ -29,6 +29,7 @@ export interface Notifier {
   /**
    * Resolves with the stream that changed for one of `keys` (after `since`, if given, else from
    * now on), or null after `timeoutMs`, on `signal` abort, or when the notifier closes (shutdown).
+   * `timeoutMs` may be Infinity (WebSocket sync): no timer is armed, only a change or the signal ends it.
    */
   waitFor(keys: Iterable<string>, timeoutMs: number, signal?: AbortSignal, since?: number): Promise<StreamName | null>;
   /** Releases every waiter (with null) and makes later waits return at once. */
@@ -105,7 +106,7 @@ export class InProcessNotifier implements Notifier {
       const finish: Waiter = (stream) => {
         if (done) return;
         done = true;
-        clearTimeout(timer);
+        if (timer !== undefined) clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         for (const key of keyList) {
           const set = this.waiters.get(key);
@@ -115,7 +116,7 @@ export class InProcessNotifier implements Notifier {
         resolve(stream);
       };
       const onAbort = () => finish(null);
-      const timer = setTimeout(() => finish(null), Math.max(0, timeoutMs));
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => finish(null), Math.max(0, timeoutMs)) : undefined;
       signal?.addEventListener('abort', onAbort);
       for (const key of keyList) {
         const set = this.waiters.get(key);

@@ -9,6 +9,7 @@ import { type Listener, listen, stopListener } from './http/listen.js';
 import { loadOrCreateSigningKey } from './keys/signing-key-file.js';
 import type { Logger } from './logger.js';
 import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
+import { WsSyncServer } from './ws-sync/ws-server.js';
 
 export interface RunningServer {
   app: AppContext;
@@ -16,6 +17,8 @@ export interface RunningServer {
   client: Listener;
   /** The federation listener, when `listeners.federation` is configured. */
   federation: Listener | undefined;
+  /** WebSocket sync on the client listener. */
+  ws: WsSyncServer;
   signingKeyCreated: boolean;
   /** Graceful stop: drain requests (up to shutdown_grace_ms), then close the database. */
   stop(): Promise<void>;
@@ -34,6 +37,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       'federation.insecure_skip_tls_verify is ON: outbound federation TLS certificates are NOT verified; anyone on the network path can impersonate other servers',
     );
   }
+  const ws = new WsSyncServer(app);
+  http.upgrade = (req, socket, head) => ws.handleUpgrade(req, socket, head);
   let client: Listener;
   let federation: Listener | undefined;
   try {
@@ -62,15 +67,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       logger.info({ event: 'stopping' }, 'shutting down: draining requests');
       // Wake long-polls so they answer now instead of holding the shutdown for their full timeout.
       app.notifier.close();
+      await ws.close(config.shutdown_grace_ms);
       await Promise.all([
         stopListener(http, client, config.shutdown_grace_ms),
         federation && fedHttp ? stopListener(fedHttp, federation, config.shutdown_grace_ms) : undefined,
       ]);
       app.federation.close();
+      app.close();
       await storage.close();
       logger.info({ event: 'stopped' }, 'stopped');
     })();
     return stopping;
   };
-  return { app, http, client, federation, signingKeyCreated: created, stop };
+  return { app, http, client, federation, ws, signingKeyCreated: created, stop };
 }

@@ -62,9 +62,7 @@ export async function receiveInvite(
     const event = toRoomEvent(kept, version);
     const create = stripped.find((s) => s.type === 'm.room.create');
     const creator = typeof create?.sender === 'string' ? create.sender : ev.sender;
-    await deps.storage.events.persistEvents([
-      { event, outlier: true, outOfRoomMembership: true, newRoom: { version: version.id, creator } },
-    ]);
+    await deps.storage.events.persistEvent({ event, outlier: true, outOfRoomMembership: true, newRoom: { version: version.id, creator } });
     deps.notifier.notify('events', [ev.stateKey]);
     deps.logger.info({ roomId, eventId, origin, invitee: ev.stateKey }, 'remote invite stored');
   }

@@ -16,7 +16,7 @@ import { forbidden, MatrixError, notFound } from '../../src/http/errors.js';
 import type { RemoteRoomJoiner } from '../../src/room-engine/federation-seam.js';
 import { importOutliers } from '../../src/room-engine/outlier-import.js';
 import { getRoomVersion, knownRoomVersions, type RoomVersion } from '../../src/rooms/versions.js';
-import type { FederationRequester, RoomFederationDeps } from './room-federation-deps.js';
+import type { FederationMethod, FederationRequester, RoomFederationDeps } from './room-federation-deps.js';
 import { seg } from './room-federation-deps.js';
 import { strippedCurrentState } from './send-membership.js';
 
@@ -39,7 +39,7 @@ export class RemoteRooms implements RemoteRoomJoiner {
     const tpl = await this.makeTemplate('join', roomId, userId, servers);
     const pdu = this.fill(tpl, userId, content as JsonObject);
     const eventId = toRoomEvent(pdu, tpl.version).eventId;
-    const res = await this.client.request<JsonObject>(tpl.server, 'PUT', `/_matrix/federation/v2/send_join/${seg(roomId)}/${seg(eventId)}`, {
+    const res = await this.call<JsonObject>(tpl.server, 'PUT', `/_matrix/federation/v2/send_join/${seg(roomId)}/${seg(eventId)}`, {
       body: pdu as unknown as JsonValue,
     });
     await this.completeJoin(tpl.version, roomId, pdu, res);
@@ -93,7 +93,7 @@ export class RemoteRooms implements RemoteRoomJoiner {
     if (reason !== undefined) content.reason = reason;
     const pdu = this.fill(tpl, userId, content);
     const eventId = toRoomEvent(pdu, tpl.version).eventId;
-    const res = await this.client.request<JsonObject>(tpl.server, 'PUT', `/_matrix/federation/v1/send_knock/${seg(roomId)}/${seg(eventId)}`, {
+    const res = await this.call<JsonObject>(tpl.server, 'PUT', `/_matrix/federation/v1/send_knock/${seg(roomId)}/${seg(eventId)}`, {
       body: pdu as unknown as JsonValue,
     });
     const stripped = Array.isArray(res.knock_room_state) ? res.knock_room_state.filter(isJsonObject) : [];
@@ -108,7 +108,7 @@ export class RemoteRooms implements RemoteRoomJoiner {
     if (reason !== undefined) content.reason = reason;
     const pdu = this.fill(tpl, userId, content);
     const eventId = toRoomEvent(pdu, tpl.version).eventId;
-    await this.client.request<JsonObject>(tpl.server, 'PUT', `/_matrix/federation/v2/send_leave/${seg(roomId)}/${seg(eventId)}`, {
+    await this.call<JsonObject>(tpl.server, 'PUT', `/_matrix/federation/v2/send_leave/${seg(roomId)}/${seg(eventId)}`, {
       body: pdu as unknown as JsonValue,
     });
     await this.storeOutOfRoom(tpl.version, pdu, []);
@@ -122,12 +122,9 @@ export class RemoteRooms implements RemoteRoomJoiner {
     if (!built.ok) throw new MatrixError(built.errcode === 'M_NOT_FOUND' ? 404 : 403, built.errcode, built.error);
     const { version } = built;
     const eventId = toRoomEvent(built.pdu, version).eventId;
-    const res = await this.client.request<JsonObject>(domainOf(target), 'PUT', `/_matrix/federation/v2/invite/${seg(roomId)}/${seg(eventId)}`, {
-      body: {
-        room_version: version.id,
-        event: built.pdu as unknown as JsonValue,
-        invite_room_state: await strippedCurrentState(this.deps, roomId),
-      },
+    const inviteRoomState = await strippedCurrentState(this.deps, roomId);
+    const res = await this.call<JsonObject>(domainOf(target), 'PUT', `/_matrix/federation/v2/invite/${seg(roomId)}/${seg(eventId)}`, {
+      body: { room_version: version.id, event: built.pdu as unknown as JsonValue, invite_room_state: inviteRoomState },
     });
     const v = validatePdu(res.event, version);
     if (!v.ok || toRoomEvent(v.value, version).eventId !== eventId) {
@@ -143,11 +140,20 @@ export class RemoteRooms implements RemoteRoomJoiner {
   // ---- helpers ----
 
   /** A room ID (an alias is resolved through its server's directory) and the servers to ask, best first. */
+  /** A federation request whose failure reaches the client as a Matrix error (502 when the remote is at fault). */
+  private async call<T>(server: string, method: FederationMethod, path: string, opts: Parameters<FederationRequester['request']>[3]): Promise<T> {
+    try {
+      return await this.client.request<T>(server, method, path, opts);
+    } catch (err) {
+      throw toMatrixError(err, `${method} ${path.split('/').slice(0, 5).join('/')} on ${server} failed`);
+    }
+  }
+
   private async resolve(roomIdOrAlias: string, via: readonly string[], userId: string): Promise<{ roomId: string; servers: string[] }> {
     if (!roomIdOrAlias.startsWith('#')) return { roomId: roomIdOrAlias, servers: await this.candidates(roomIdOrAlias, via, userId) };
     const server = domainOf(roomIdOrAlias);
     if (server === this.deps.serverName) throw notFound(`Unknown room alias ${roomIdOrAlias}`);
-    const res = await this.client.request<JsonObject>(server, 'GET', '/_matrix/federation/v1/query/directory', {
+    const res = await this.call<JsonObject>(server, 'GET', '/_matrix/federation/v1/query/directory', {
       query: { room_alias: roomIdOrAlias },
     });
     if (typeof res.room_id !== 'string') throw notFound(`Unknown room alias ${roomIdOrAlias}`);
@@ -174,7 +180,7 @@ export class RemoteRooms implements RemoteRoomJoiner {
     let lastError: unknown;
     for (const server of servers) {
       try {
-        const res = await this.client.request<JsonObject>(server, 'GET', `/_matrix/federation/v1/make_${kind}/${seg(roomId)}/${seg(userId)}`, {
+        const res = await this.call<JsonObject>(server, 'GET', `/_matrix/federation/v1/make_${kind}/${seg(roomId)}/${seg(userId)}`, {
           query: kind === 'leave' ? undefined : { ver },
         });
         const version = getRoomVersion(typeof res.room_version === 'string' ? res.room_version : '1');
@@ -234,9 +240,7 @@ export class RemoteRooms implements RemoteRoomJoiner {
     const create = stripped.find((s) => s.type === 'm.room.create');
     const creator = typeof create?.sender === 'string' ? create.sender : event.sender;
     if (!(await this.deps.storage.events.getEvent(event.eventId))) {
-      await this.deps.storage.events.persistEvents([
-        { event, outlier: true, outOfRoomMembership: true, newRoom: { version: version.id, creator } },
-      ]);
+      await this.deps.storage.events.persistEvent({ event, outlier: true, outOfRoomMembership: true, newRoom: { version: version.id, creator } });
     }
     this.deps.notifier.notify('events', [event.sender]);
   }

@@ -5,15 +5,17 @@
  * port race and no fixed sleep.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 
 /** Repository root (this file runs from dist/spec-tests/harness/). */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const COMET = join(ROOT, 'bin', 'comet.js');
+/** The node flags on bin/comet.js's `#!/usr/bin/env -S node …` line: servers start as the installed command would. */
+const COMET_NODE_FLAGS = (/^#!.*\bnode\b(.*)$/m.exec(readFileSync(COMET, 'utf8').split('\n')[0])?.[1] ?? '').split(' ').filter((a) => a !== '');
 const START_DEADLINE_MS = 15_000;
 
 type ConfigTree = { [key: string]: unknown };
@@ -23,6 +25,8 @@ export interface StartOptions {
   config?: ConfigTree;
   /** Reuse a data directory (e.g. to restart on the same database). */
   dir?: string;
+  /** Extra node flags for the server process (e.g. `--cpu-prof` in benches). */
+  nodeArgs?: string[];
 }
 
 export interface ExitStatus {
@@ -40,6 +44,8 @@ export interface TestServer {
   serverName: string;
   /** Every stdout line so far (JSON log lines and the plain start-up messages). */
   readonly output: string[];
+  /** Everything the process wrote to stderr so far (crash reports). */
+  stderr(): string;
   /** Parsed JSON log lines so far. */
   logs(): Record<string, unknown>[];
   /** Sends `signal` (SIGTERM by default) and waits for the process to exit. */
@@ -91,12 +97,26 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const configPath = join(dir, 'comet.yaml');
   const config = testConfig(opts.config);
   writeFileSync(configPath, stringify(config));
-  return launch(dir, configPath, String(config.server_name));
+  return launch(dir, configPath, String(config.server_name), opts.nodeArgs);
+}
+
+/**
+ * Waits (up to 5 s) until the server has logged a line matching `match` and returns every such
+ * line. The server writes its log lines at the end of the event-loop turn, so a line may arrive
+ * just after the response of the request that caused it.
+ */
+export async function waitForLogs(server: TestServer, match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>[]> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const lines = server.logs().filter(match);
+    if (lines.length > 0 || Date.now() > deadline) return lines;
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 /** Starts a server on an existing directory without touching its comet.yaml. */
-export function launch(dir: string, configPath: string, serverName = 'localhost'): Promise<TestServer> {
-  const proc = spawn(process.execPath, [COMET, 'start', '--config', configPath], {
+export function launch(dir: string, configPath: string, serverName = 'localhost', nodeArgs: string[] = []): Promise<TestServer> {
+  const proc = spawn(process.execPath, [...COMET_NODE_FLAGS, ...nodeArgs, COMET, 'start', '--config', configPath], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -152,6 +172,7 @@ export function launch(dir: string, configPath: string, serverName = 'localhost'
       serverName,
       output,
       exited,
+      stderr: () => stderr,
       logs: () => output.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
       stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
         if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
@@ -160,4 +181,16 @@ export function launch(dir: string, configPath: string, serverName = 'localhost'
       cleanup: () => rmSync(dir, { recursive: true, force: true }),
     };
   }
+}
+
+/**
+ * Starts a stopped server again on the same data directory and, with `samePort`, the same port (so
+ * clients that hold the old base URL reconnect to it). Rewrites only the listener port in comet.yaml.
+ */
+export function relaunch(server: TestServer, opts: { samePort?: boolean } = {}): Promise<TestServer> {
+  if (opts.samePort) {
+    const config = parse(readFileSync(server.configPath, 'utf8')) as ConfigTree;
+    writeFileSync(server.configPath, stringify(merge(config, { listeners: { client: { port: server.port } } })));
+  }
+  return launch(server.dir, server.configPath, server.serverName);
 }

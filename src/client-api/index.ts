@@ -27,10 +27,13 @@ import { knockRoom } from './rooms/knock.js';
 import { leaveRoom } from './rooms/leave.js';
 import { getMembers } from './rooms/members.js';
 import { getMessages } from './rooms/messages.js';
+import { postReadMarkers } from './rooms/read-markers.js';
+import { postReceipt } from './rooms/receipt.js';
 import { redactEvent } from './rooms/redact.js';
 import { sendMessage } from './rooms/send.js';
 import { getRoomState } from './rooms/state.js';
 import { timestampToEvent } from './rooms/timestamp-to-event.js';
+import { setTyping } from './rooms/typing.js';
 import { getStateEvent, getStateEventEmptyKey, putStateEvent, putStateEventEmptyKey } from './rooms/state-event.js';
 import { unbanUser } from './rooms/unban.js';
 import { register } from './account/register.js';
@@ -46,6 +49,7 @@ import { listDevices } from './devices/list-devices.js';
 import { updateDevice } from './devices/update-device.js';
 import { createFilter } from './filters/create-filter.js';
 import { getFilter } from './filters/get-filter.js';
+import { getPresence, setPresence } from './presence/presence-status.js';
 import { getProfile, getProfileField } from './profile/get-profile.js';
 import { deleteProfileField, setProfileField } from './profile/set-profile-field.js';
 import { deleteUserMedia, mediaUsage, quarantineMedia, unquarantineMedia } from './admin/media-admin.js';
@@ -55,10 +59,13 @@ import { downloadAuthed, downloadAuthedFileName, downloadLegacy, downloadLegacyF
 import { previewUrlAuthed, previewUrlLegacy } from './media/preview-url.js';
 import { thumbnailAuthed, thumbnailLegacy } from './media/thumbnail.js';
 import { uploadMedia, uploadReservedMedia } from './media/upload.js';
+import { getPushRules } from './push/get-push-rules.js';
 import { capabilities } from './server/capabilities.js';
 import { versions } from './server/versions.js';
 import { wellKnownClient } from './server/well-known.js';
+import { getTurnServer } from './voip/turn-server.js';
 import { sync } from './sync/sync.js';
+import { sendToDevice } from './to-device/send-to-device.js';
 
 /** Room endpoints (src/client-api/rooms, src/client-api/directory). */
 const roomRoutes: readonly Route[] = [
@@ -117,6 +124,8 @@ const mediaRoutes: readonly Route[] = [
   deleteUserMedia,
   mediaUsage,
 ];
+/** Real-time data (typing, receipts, read markers, presence). */
+const realtimeRoutes: readonly Route[] = [setTyping, postReceipt, postReadMarkers, getPresence, setPresence, sendToDevice];
 
 export const clientApiRoutes: readonly Route[] = [
   // server
@@ -156,10 +165,15 @@ export const clientApiRoutes: readonly Route[] = [
   getTags,
   putTag,
   deleteTag,
+  // push rules (server defaults only)
+  getPushRules,
+  getTurnServer,
   // rooms
   ...roomRoutes,
   // sync and history
   ...syncRoutes,
   // media
   ...mediaRoutes,
+  // real-time
+  ...realtimeRoutes,
 ];

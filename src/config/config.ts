@@ -126,9 +126,20 @@ const schema = z.strictObject({
     .prefault({}),
   turn: z
     .strictObject({
-      uris: z.array(z.string()).default([]),
-      shared_secret: z.string().nullable().default(null),
-      user_lifetime_ms: z.number().int().min(1).default(86_400_000),
+      uris: z.array(z.string().regex(/^turns?:/, 'must be a turn: or turns: URI')).default([]),
+      /** coturn's static-auth-secret: time-limited credentials per request (TURN REST API scheme). */
+      shared_secret: z.string().min(1).nullable().default(null),
+      /** Fixed credentials, for TURN servers without a shared secret (used when shared_secret is null). */
+      username: z.string().min(1).nullable().default(null),
+      password: z.string().min(1).nullable().default(null),
+      user_lifetime_ms: z.number().int().min(1000).default(86_400_000),
+      allow_guests: z.boolean().default(true),
+    })
+    .prefault({}),
+  matrix_rtc: z
+    .strictObject({
+      /** Published as `org.matrix.msc4143.rtc_foci` in /.well-known/matrix/client; each needs a `type`. */
+      foci: z.array(z.looseObject({ type: z.string().min(1) })).default([]),
     })
     .prefault({}),
   log: z
@@ -145,7 +156,26 @@ const schema = z.strictObject({
     })
     .prefault({}),
   federation: federation.prefault({}),
+  presence: z
+    .strictObject({
+      /** A user with no activity on any device for this long becomes `unavailable`. */
+      idle_after_ms: z.number().int().min(1).default(300_000),
+      /** A device stays online this long after its last connection closed (covers gaps between long polls). */
+      offline_grace_ms: z.number().int().min(0).default(30_000),
+    })
+    .prefault({}),
   max_request_body_bytes: z.number().int().min(1024).default(1024 * 1024),
+  websocket: z
+    .strictObject({
+      /** Unsent bytes a connection may queue before it is closed as too slow (4429). */
+      max_buffered_bytes: z.number().int().min(1024).default(8 * 1024 * 1024),
+      heartbeat_interval_ms: z.number().int().min(100).default(30_000),
+      /** How long a connection without an Authorization header has to send its auth frame. */
+      auth_timeout_ms: z.number().int().min(100).default(10_000),
+      /** Request frames a connection may have queued before more are refused with M_LIMIT_EXCEEDED. */
+      max_pending_requests: z.number().int().min(1).default(100),
+    })
+    .prefault({}),
   shutdown_grace_ms: z.number().int().min(0).default(10_000),
 });
 
@@ -170,6 +200,9 @@ export function parseConfig(raw: unknown, configDir: string): Config {
   const c = result.data;
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(configDir, p));
   const fed = c.listeners.federation;
+  if ((c.turn.username === null) !== (c.turn.password === null)) {
+    throw new ConfigError('invalid configuration: "turn": username and password must be set together');
+  }
   if (fed && (fed.tls_cert === null) !== (fed.tls_key === null)) {
     throw new ConfigError('invalid configuration: "listeners.federation": tls_cert and tls_key must be set together');
   }

@@ -7,6 +7,7 @@
  * rule that a create event must not carry a `room_id`) is left to src/core/auth/.
  */
 import { canonicalJson } from './canonical-json.js';
+import { anyEncodingOf } from './pdu-encoding.js';
 import { computeEventId, roomIdFromCreateEvent } from './event-hashes.js';
 import { isJsonObject } from './json.js';
 import type { EventReference, Pdu, RoomEvent } from './pdu.js';
@@ -118,18 +119,22 @@ function checkPdu(raw: unknown, version: RoomVersion): Pdu {
   // neither towards the size limit nor towards strictness of the signed JSON.
   const { unsigned, ...signedPart } = raw;
   if (unsigned !== undefined && !isPlainObject(unsigned)) fail('unsigned must be an object');
-  let encoded: string;
-  if (version.strictCanonicalJson) {
-    try {
-      encoded = canonicalJson(signedPart);
-    } catch (e) {
-      fail(`not canonical JSON: ${e instanceof Error ? e.message : String(e)}`);
+  // A PDU this process built was canonically encoded while it was hashed and signed; its size is known.
+  let size = unsigned === undefined ? anyEncodingOf(raw as unknown as Pdu)?.size : undefined;
+  if (size === undefined) {
+    let encoded: string;
+    if (version.strictCanonicalJson) {
+      try {
+        encoded = canonicalJson(signedPart);
+      } catch (e) {
+        fail(`not canonical JSON: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    } else {
+      encoded = looseCanonicalJson(signedPart);
     }
-  } else {
-    encoded = looseCanonicalJson(signedPart);
+    if (unsigned !== undefined) looseCanonicalJson(unsigned);
+    size = utf8Length(encoded);
   }
-  if (unsigned !== undefined) looseCanonicalJson(unsigned);
-  const size = utf8Length(encoded);
   if (size > MAX_PDU_BYTES) fail(`event is ${size} bytes, more than ${MAX_PDU_BYTES}`);
 
   if (typeof raw.type !== 'string') fail('type must be a string');
@@ -174,6 +179,14 @@ function checkPdu(raw: unknown, version: RoomVersion): Pdu {
     fail('redacts must be a string');
   }
   return raw as unknown as Pdu;
+}
+
+/** The size the PDU size limit measures: UTF-8 bytes of the canonical JSON without `unsigned`. Throws if not encodable. */
+export function pduSize(pdu: Pdu): number {
+  const built = pdu.unsigned === undefined ? anyEncodingOf(pdu) : undefined;
+  if (built !== undefined) return built.size;
+  const { unsigned: _u, ...signedPart } = pdu as unknown as Record<string, unknown>;
+  return utf8Length(canonicalJson(signedPart));
 }
 
 /** Checks `raw` against the room version's PDU format. Never throws. */

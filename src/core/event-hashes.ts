@@ -7,6 +7,7 @@ import { decodeBase64, encodeBase64, encodeBase64Url } from './base64.js';
 import { canonicalJsonBytes } from './canonical-json.js';
 import { isJsonObject } from './json.js';
 import type { Pdu } from './pdu.js';
+import { anyEncodingOf, encodingOf } from './pdu-encoding.js';
 import { redactPdu } from './redaction.js';
 import { type RoomVersion, getRoomVersion, knownRoomVersions } from '../rooms/versions.js';
 
@@ -20,8 +21,17 @@ function withoutKeys(obj: object, keys: readonly string[]): Record<string, unkno
   return copy;
 }
 
+/** What the content hash covers: the canonical JSON of the PDU without `unsigned`, `signatures` and `hashes`. */
+export function contentHashInput(pdu: object): Buffer {
+  return canonicalJsonBytes(withoutKeys(pdu, ['unsigned', 'signatures', 'hashes']));
+}
+
 function contentHashBytes(pdu: object): Uint8Array {
-  return sha256(canonicalJsonBytes(withoutKeys(pdu, ['unsigned', 'signatures', 'hashes'])));
+  return sha256(contentHashInput(pdu));
+}
+
+export function contentHashOf(input: Buffer): string {
+  return encodeBase64(sha256(input));
 }
 
 /**
@@ -37,6 +47,8 @@ export function checkContentHash(pdu: Pdu): boolean {
   try {
     const claimed = pdu.hashes?.sha256;
     if (typeof claimed !== 'string') return false;
+    const built = anyEncodingOf(pdu);
+    if (built !== undefined) return claimed === built.contentHash;
     const expected = contentHashBytes(pdu);
     const got = decodeBase64(claimed);
     return got.length === expected.length && got.every((b, i) => b === expected[i]);
@@ -51,12 +63,18 @@ export function checkContentHash(pdu: Pdu): boolean {
  * needs both computes them once. Throws CanonicalJsonError if the event cannot be encoded.
  */
 export function redactedEventBytes(pdu: Pdu, version: RoomVersion): Buffer {
+  const built = encodingOf(pdu, version.id);
+  if (built !== undefined) return built.redactedSigned;
   return canonicalJsonBytes(withoutKeys(redactPdu(pdu, version), ['signatures', 'unsigned']));
 }
 
 /** SHA-256 of the redacted event without `signatures` and `unsigned`, as canonical JSON. */
 export function referenceHash(pdu: Pdu, version: RoomVersion, redactedBytes?: Uint8Array): Uint8Array {
-  return sha256(redactedBytes ?? redactedEventBytes(pdu, version));
+  // The reference hash covers exactly the bytes the signatures cover.
+  if (redactedBytes !== undefined) return sha256(redactedBytes);
+  const built = encodingOf(pdu, version.id);
+  if (built !== undefined) return sha256(built.redactedSigned);
+  return sha256(redactedEventBytes(pdu, version));
 }
 
 /**

@@ -4,11 +4,12 @@
  */
 import type { ValidationResult } from './event-format.js';
 import { decodeBase64 } from './base64.js';
-import { computeContentHash, redactedEventBytes } from './event-hashes.js';
+import { contentHashInput, contentHashOf, redactedEventBytes } from './event-hashes.js';
 import { isJsonObject } from './json.js';
 import { type Pdu, domainOf } from './pdu.js';
 import { redactPdu } from './redaction.js';
-import { type SigningKey, type VerifyKey, isKeyValidForEvent, isValidKeyId, signJson, verifyBytes } from './signing.js';
+import { type SigningKey, type VerifyKey, isKeyValidForEvent, isValidKeyId, signedBytes, signMessage, verifyBytes } from './signing.js';
+import { rememberEncoding, sizeWithHashesAndSignatures } from './pdu-encoding.js';
 import type { RoomVersion } from '../rooms/versions.js';
 
 /**
@@ -16,9 +17,21 @@ import type { RoomVersion } from '../rooms/versions.js';
  * (over the redacted form) added next to any signatures already present.
  */
 export function hashAndSignEvent(pdu: Pdu, serverName: string, key: SigningKey, version: RoomVersion): Pdu {
-  const hashed: Pdu = { ...pdu, hashes: { sha256: computeContentHash(pdu) } };
-  const signed = signJson(redactPdu(hashed, version), serverName, key);
-  return { ...hashed, signatures: signed.signatures };
+  const hashInput = contentHashInput(pdu);
+  const contentHash = contentHashOf(hashInput);
+  const hashed: Pdu = { ...pdu, hashes: { sha256: contentHash } };
+  // What the signature covers is also what the event ID (reference hash) covers: encode it once.
+  const redactedSigned = signedBytes(redactPdu(hashed, version));
+  const existing = (hashed.signatures ?? {}) as Record<string, Record<string, string>>;
+  const signatures = { ...existing, [serverName]: { ...existing[serverName], [key.keyId]: signMessage(redactedSigned, key) } };
+  const signed: Pdu = { ...hashed, signatures };
+  rememberEncoding(signed, {
+    versionId: version.id,
+    redactedSigned,
+    contentHash,
+    size: sizeWithHashesAndSignatures(hashInput.length, signed),
+  });
+  return signed;
 }
 
 /** A member invite made from a third-party invite; its sender's server need not have signed it. */

@@ -122,12 +122,59 @@ export function verifyBytes(message: Uint8Array, signature: Uint8Array, publicKe
   }
 }
 
+// ---- signatures made here ----------------------------------------------------------------
+
+/**
+ * The last signatures this process made, with the exact bytes signed and the public key. The
+ * event pipeline verifies every event, including those it has just built and signed; a
+ * signature found here over byte-identical bytes under the same public key is valid by
+ * construction, so the costly Ed25519 verification (about twice the cost of signing) is skipped.
+ * Anything else (other bytes, other keys, older signatures) is verified as usual.
+ */
+const RECENT_SIGNATURES_LIMIT = 512;
+const recentSignatures = new Map<string, { message: Buffer; publicKey: Uint8Array }>();
+
+function rememberSignature(signature: string, message: Buffer, publicKey: Uint8Array): void {
+  if (recentSignatures.size >= RECENT_SIGNATURES_LIMIT) {
+    recentSignatures.delete(recentSignatures.keys().next().value as string);
+  }
+  recentSignatures.set(signature, { message, publicKey });
+}
+
+function signedHere(signature: string, message: Buffer, publicKey: Uint8Array): boolean {
+  const mine = recentSignatures.get(signature);
+  return mine !== undefined && toBuffer(mine.publicKey).equals(toBuffer(publicKey)) && mine.message.equals(message);
+}
+
 // ---- JSON signatures ---------------------------------------------------------------------
 
 export type Signatures = Record<string, Record<string, string>>;
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Signs bytes already produced by `signedBytes` (for callers that need those bytes themselves too)
+ * and returns the base64 signature; remembered like `signJson`'s, so checking it later is cheap.
+ */
+export function signMessage(message: Buffer, key: SigningKey): string {
+  const signature = encodeBase64(signBytes(message, key));
+  rememberSignature(signature, message, key.publicKey);
+  return signature;
+}
+
+/** Checks a base64 signature over bytes produced by `signedBytes`. Never throws. */
+export function verifyMessageSignature(message: Buffer, b64: string, key: VerifyKey): boolean {
+  if (!isValidKeyId(key.keyId)) return false;
+  if (signedHere(b64, message, key.publicKey)) return true;
+  let signature: Uint8Array;
+  try {
+    signature = decodeBase64(b64);
+  } catch {
+    return false;
+  }
+  return verifyBytes(message, signature, key.publicKey);
 }
 
 /** The bytes a signature covers: the canonical JSON of the object without `signatures` and `unsigned`. */
@@ -145,7 +192,9 @@ export function signJson<T extends object>(obj: T, signingName: string, key: Sig
   if (existing !== undefined && !isPlainObject(existing)) throw new TypeError('signatures must be an object');
   const mine = existing?.[signingName];
   if (mine !== undefined && !isPlainObject(mine)) throw new TypeError(`signatures.${signingName} must be an object`);
-  const signature = encodeBase64(signBytes(signedBytes(obj), key));
+  const message = signedBytes(obj);
+  const signature = encodeBase64(signBytes(message, key));
+  rememberSignature(signature, message, key.publicKey);
   const signatures: Signatures = { ...(existing as Signatures | undefined) };
   signatures[signingName] = { ...(mine as Record<string, string> | undefined), [key.keyId]: signature };
   return { ...obj, signatures };
@@ -173,6 +222,7 @@ export function verifyJsonSignature(obj: object, signingName: string, key: Verif
   } catch {
     return false;
   }
+  if (signedHere(b64, message, key.publicKey)) return true;
   return verifyBytes(message, signature, key.publicKey);
 }
 

@@ -3,9 +3,12 @@
  * 404/405, and the per-route pipeline (see route.ts).
  */
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Router, type RouterContext } from '@koa/router';
 import Koa from 'koa';
 import type { AppContext } from '../app-context.js';
+import type { Logger } from '../logger.js';
 import { authenticate } from './auth.js';
 import { rawBodyStream, readJsonObjectBody } from './body.js';
 import { HttpError, limitExceeded, unknownError, unrecognized } from './errors.js';
@@ -28,6 +31,8 @@ export interface HttpApp {
   koa: Koa<State>;
   /** Set during shutdown: responses then ask clients to close their connection. */
   draining: boolean;
+  /** Handles HTTP upgrade requests (WebSocket sync); without it they are refused. */
+  upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 /** `{name}` (spec syntax) → `:name` (path-to-regexp syntax). */
@@ -116,10 +121,16 @@ async function runPipeline(app: AppContext, route: Route, ctx: RouterContext<Sta
   if (requester) ctx.state.userId = requester.userId;
   if (route.rateLimit && route.auth !== 'none') checkRate(app, route, requester?.userId ?? ip);
 
+  // The response closing before it finished means the client went away.
+  const gone = new AbortController();
+  ctx.res.once('close', () => {
+    if (!ctx.res.writableFinished) gone.abort();
+  });
   const rawBody = route.readsBody
     ? await readJsonObjectBody(ctx, route.maxBodyBytes ?? app.config.max_request_body_bytes)
     : undefined;
   const raw = route.rawBody ? rawBodyStream(ctx, route.rawBody.maxBytes(app.config)) : undefined;
+  let log: Logger | undefined;
   const res = await route.handle({
     app,
     params: ctx.params ?? {},
@@ -132,8 +143,13 @@ async function runPipeline(app: AppContext, route: Route, ctx: RouterContext<Sta
     ip,
     headers: ctx.headers,
     reqId: ctx.state.reqId,
-    log: app.logger.child({ reqId: ctx.state.reqId }),
+    // Made on first use: most requests never log, and a child logger per request is not free.
+    get log() {
+      log ??= app.logger.child({ reqId: ctx.state.reqId });
+      return log;
+    },
     raw,
+    signal: gone.signal,
   });
   ctx.status = res.status ?? 200;
   if ('binary' in res) {

@@ -25,6 +25,10 @@ export function listen(app: HttpApp, host: string, port: number, tls?: TlsFiles)
   server.requestTimeout = 0;
   server.keepAliveTimeout = 65_000;
   server.on('clientError', answerClientError);
+  server.on('upgrade', (req, socket, head) => {
+    if (app.upgrade && !app.draining) app.upgrade(req, socket, head);
+    else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

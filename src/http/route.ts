@@ -47,6 +47,8 @@ export interface RouteRequest<P extends string, B, Q, A extends AuthMode> {
   readonly log: Logger;
   /** The streamed request body, for routes declaring `rawBody` (undefined otherwise). */
   readonly raw: RawBody | undefined;
+  /** Aborted when the client goes away before the response is sent (long polls stop waiting). */
+  readonly signal: AbortSignal;
 }
 
 /**
@@ -112,6 +114,7 @@ export interface RouteInput {
   reqId: string;
   log: Logger;
   raw: RawBody | undefined;
+  signal: AbortSignal;
 }
 
 /** A route with its types erased, as the app registers it. */
@@ -156,6 +159,7 @@ export function defineRoute<
         reqId: input.reqId,
         log: input.log,
         raw: input.raw,
+        signal: input.signal,
       };
       return def.handler(req);
     },

@@ -6,7 +6,8 @@
  * request), `scale` keeps the aspect and fits inside the box. Never upscale; when the source already
  * fits in the box the caller serves the original instead.
  */
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
+import { loadSharp } from './sharp-loader.js';
 
 export type ThumbnailMethod = 'crop' | 'scale';
 
@@ -41,6 +42,7 @@ export interface SourceInfo {
 /** Reads the image header. Throws CannotThumbnail for anything that is not a supported image. */
 export async function probe(path: string, maxPixels: number): Promise<SourceInfo> {
   let meta: Metadata;
+  const sharp = await loadSharp();
   try {
     meta = await sharp(path).metadata();
   } catch {
@@ -81,6 +83,7 @@ export function fitsWithin(src: SourceInfo, req: ThumbnailRequest): boolean {
 
 export async function generateThumbnail(path: string, src: SourceInfo, req: ThumbnailRequest): Promise<Thumbnail> {
   const animate = wantsAnimation(src, req);
+  const sharp = await loadSharp();
   try {
     let img = sharp(path, { animated: animate, limitInputPixels: false });
     // EXIF orientation applies to still photos; libvips cannot rotate multi-page images in one go.

@@ -16,7 +16,7 @@ import { domainOf, stateKeyOf } from '../core/pdu.js';
 import { redactPdu } from '../core/redaction.js';
 import type { VerifyKey } from '../core/signing.js';
 import type { RoomVersion } from '../rooms/versions.js';
-import type { EventStore, StateInput } from '../storage/event-store.js';
+import type { EventStore, PersistedChain, PersistEventInput, StateInput } from '../storage/event-store.js';
 import {
   type AuthStateLookup,
   authEventKeysFor,
@@ -39,7 +39,18 @@ export type PipelineOutcome =
   | { status: 'rejected'; event: RoomEvent; reason: string }
   | { status: 'duplicate'; event: RoomEvent; streamOrdering: number }
   /** Not a valid event at all (format or signatures): dropped, nothing stored. */
-  | { status: 'invalid'; reason: string };
+  | { status: 'invalid'; reason: string }
+  /** Passed the checks but could not be stored (storage failure); nothing of it was stored. */
+  | { status: 'error'; event: RoomEvent; reason: string };
+
+/** An event that went through the checks: its outcome, and what to store (if anything) for it. */
+export interface CheckedEvent {
+  /** Final unless `write` is set; then its stream ordering is filled in once stored. */
+  outcome: PipelineOutcome;
+  write?: PersistEventInput;
+  /** Set for events that enter the timeline once stored. */
+  announce?: Omit<PersistedRoomEvent, 'event' | 'streamOrdering'>;
+}
 
 export interface AcceptOptions {
   origin: EventOrigin;
@@ -48,6 +59,12 @@ export interface AcceptOptions {
   txn?: { userId: string; deviceId: string; txnId: string };
   /** The state before the event when the caller already computed it (the event creator does). */
   stateBefore?: ResolvedState;
+  /**
+   * The room's forward extremities as they will stand once the events checked before this one in
+   * the same chain are stored (the event creator chains several messages into one commit).
+   * Default: as stored.
+   */
+  extremities?: readonly string[];
 }
 
 /** A state with, when it is stored as a group already, that group. */
@@ -92,8 +109,17 @@ export class EventPipeline {
   }
 
   async acceptLocked(raw: unknown, version: RoomVersion, opts: AcceptOptions): Promise<PipelineOutcome> {
+    const [outcome] = await this.commit([await this.check(raw, version, opts)]);
+    return outcome;
+  }
+
+  /**
+   * Checks an event without storing anything. The result goes to `commit`, alone or as part of a
+   * chain of one room's events (the room's write lock held throughout).
+   */
+  async check(raw: unknown, version: RoomVersion, opts: AcceptOptions): Promise<CheckedEvent> {
     const valid = validatePdu(raw, version);
-    if (!valid.ok) return { status: 'invalid', reason: valid.reason };
+    if (!valid.ok) return { outcome: { status: 'invalid', reason: valid.reason } };
     let pdu = valid.value;
     // Encoded once for the event ID and the signature check (both cover the redacted event).
     let redactedBytes: Uint8Array | undefined;
@@ -105,19 +131,22 @@ export class EventPipeline {
     let event = toRoomEvent(pdu, version, { redactedBytes });
 
     const existing = await this.store.getEvent(event.eventId);
-    if (existing && !existing.outlier) return { status: 'duplicate', event: existing.event, streamOrdering: existing.streamOrdering };
+    if (existing && !existing.outlier) {
+      return { outcome: { status: 'duplicate', event: existing.event, streamOrdering: existing.streamOrdering } };
+    }
 
     const sigs = await this.checkSignatures(event, version, redactedBytes);
-    if (!sigs.ok) return { status: 'invalid', reason: sigs.reason };
+    if (!sigs.ok) return { outcome: { status: 'invalid', reason: sigs.reason } };
     if (!checkContentHash(pdu)) {
-      if (opts.origin === 'local') return { status: 'invalid', reason: 'content hash mismatch on a local event' };
+      if (opts.origin === 'local') return { outcome: { status: 'invalid', reason: 'content hash mismatch on a local event' } };
       pdu = redactPdu(pdu, version);
       event = toRoomEvent(pdu, version);
     }
 
-    const reject = async (reason: string): Promise<PipelineOutcome> => {
-      if (opts.origin === 'remote') await this.store.persistEvent({ event, rejectedReason: reason, outlier: false });
-      return { status: 'rejected', event, reason };
+    const reject = (reason: string): CheckedEvent => {
+      const outcome: PipelineOutcome = { status: 'rejected', event, reason };
+      if (opts.origin !== 'remote') return { outcome };
+      return { outcome, write: { event, rejectedReason: reason, outlier: false } };
     };
 
     // Auth against the event's own auth events.
@@ -125,7 +154,7 @@ export class EventPipeline {
     const missingAuth = event.authEventIds.filter((id) => !authMap.has(id));
     if (missingAuth.length > 0) {
       // A remote event's missing auth events would be fetched from its origin: that arrives with federation.
-      return { status: 'rejected', event, reason: `auth events not known: ${missingAuth.join(', ')}` };
+      return { outcome: { status: 'rejected', event, reason: `auth events not known: ${missingAuth.join(', ')}` } };
     }
     const authEvents = event.authEventIds.map((id) => authMap.get(id)!.event);
     // From v12 the room ID names the create event, which is then never cited but still consulted.
@@ -133,7 +162,7 @@ export class EventPipeline {
     if (version.roomIdFromCreateEvent && event.type !== 'm.room.create') {
       const createId = `$${event.roomId.slice(1)}`;
       const create = authMap.get(createId) ?? (await this.store.getEvent(createId));
-      if (!create) return { status: 'rejected', event, reason: `create event ${createId} not known` };
+      if (!create) return { outcome: { status: 'rejected', event, reason: `create event ${createId} not known` } };
       authMap.set(createId, create);
       implied.push(create.event);
     }
@@ -146,7 +175,7 @@ export class EventPipeline {
     let before = opts.stateBefore;
     if (!before) {
       const computed = await this.stateBeforeFromPrevs(event, version);
-      if (!computed.ok) return { status: 'rejected', event, reason: computed.reason };
+      if (!computed.ok) return { outcome: { status: 'rejected', event, reason: computed.reason } };
       before = computed.state;
     }
     const beforeLookup = await this.stateLookup(before.map, version, event);
@@ -160,31 +189,63 @@ export class EventPipeline {
       softFailed = !checkEventAuth(version, event, await this.stateLookup(current, version, event)).allowed;
     }
 
-    const currentChange = softFailed ? undefined : await this.currentStateChange(event, before.map, version);
+    const currentChange = softFailed ? undefined : await this.currentStateChange(event, before.map, version, opts.extremities);
     const effectiveRedaction = await this.redactionTakesEffect(event, version, beforeLookup);
 
     const stateBefore: StateInput = before.group !== undefined ? { group: before.group } : { map: before.map };
-    const persisted = await this.store.persistEvent({
-      event,
-      softFailed,
-      stateBefore,
-      newCurrentState: currentChange?.full,
-      currentStateDelta: currentChange?.delta,
-      newRoom: opts.newRoom ? { version: version.id, creator: opts.newRoom.creator } : undefined,
-      txn: opts.txn,
-      effectiveRedaction,
-    });
-    if (softFailed) return { status: 'soft_failed', event, streamOrdering: persisted.streamOrdering };
-
-    const announced: PersistedRoomEvent = {
-      event,
-      streamOrdering: persisted.streamOrdering,
-      version,
-      origin: opts.origin,
-      txn: opts.txn,
+    return {
+      write: {
+        event,
+        softFailed,
+        stateBefore,
+        newCurrentState: currentChange?.full,
+        currentStateDelta: currentChange?.delta,
+        newRoom: opts.newRoom ? { version: version.id, creator: opts.newRoom.creator } : undefined,
+        txn: opts.txn,
+        effectiveRedaction,
+      },
+      outcome: softFailed
+        ? { status: 'soft_failed', event, streamOrdering: 0 }
+        : { status: 'persisted', event, streamOrdering: 0 },
+      announce: softFailed ? undefined : { version, origin: opts.origin, txn: opts.txn },
     };
-    for (const l of this.listeners) l(announced);
-    return { status: 'persisted', event, streamOrdering: persisted.streamOrdering };
+  }
+
+  /**
+   * Stores checked events of one room in order, in one storage call (which the store may commit
+   * together with other rooms' writes), then announces those that entered the timeline. Checked
+   * events that need no write pass through. If the store fails part-way, the failed event and the
+   * rest of the chain come back as `error` (they may build on the failed one).
+   */
+  async commit(checked: readonly CheckedEvent[]): Promise<PipelineOutcome[]> {
+    const writes = checked.filter((c) => c.write !== undefined);
+    let chain: PersistedChain;
+    try {
+      chain = writes.length === 0 ? { persisted: [] } : await this.store.persistEvents(writes.map((c) => c.write!));
+    } catch (error) {
+      chain = { persisted: [], error };
+    }
+    const reason = chain.error instanceof Error ? chain.error.message : String(chain.error);
+    let i = 0;
+    const outcomes: PipelineOutcome[] = [];
+    for (const c of checked) {
+      if (c.write === undefined) {
+        outcomes.push(c.outcome);
+        continue;
+      }
+      const persisted = chain.persisted[i++];
+      if (persisted === undefined) {
+        outcomes.push({ status: 'error', event: c.write.event, reason: `not stored: ${reason}` });
+        continue;
+      }
+      const outcome = 'streamOrdering' in c.outcome ? { ...c.outcome, streamOrdering: persisted.streamOrdering } : c.outcome;
+      outcomes.push(outcome);
+      if (c.announce) {
+        const announced: PersistedRoomEvent = { event: c.write.event, streamOrdering: persisted.streamOrdering, ...c.announce };
+        for (const l of this.listeners) l(announced);
+      }
+    }
+    return outcomes;
   }
 
   /**
@@ -278,9 +339,10 @@ export class EventPipeline {
     event: RoomEvent,
     before: StateMap,
     version: RoomVersion,
+    pendingExtremities: readonly string[] | undefined,
   ): Promise<{ full?: StateMap; delta?: ReadonlyMap<string, string> } | undefined> {
     const key = event.stateKey === undefined ? undefined : stateKeyOf(event.type, event.stateKey);
-    const extremities = await this.store.getForwardExtremities(event.roomId);
+    const extremities = pendingExtremities ?? (await this.store.getForwardExtremities(event.roomId));
     const prevs = new Set(event.prevEventIds);
     if (extremities.length === prevs.size && extremities.every((id) => prevs.has(id))) {
       return key === undefined ? undefined : { delta: new Map([[key, event.eventId]]) };

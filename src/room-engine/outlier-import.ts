@@ -137,7 +137,10 @@ export async function importOutliers(
   }
 
   if (opts.newRoom && inputs.length > 0) inputs[0] = { ...inputs[0], newRoom: { version: version.id, creator: opts.newRoom.creator } };
-  if (inputs.length > 0) await store.persistEvents(inputs);
+  if (inputs.length > 0) {
+    const stored = await store.persistEvents(inputs);
+    if (stored.error !== undefined) throw stored.error;
+  }
 
   const events = new Map<string, RoomEvent>();
   for (const [id] of parsed) {

@@ -74,6 +74,15 @@ export interface PersistedEvent {
   stateGroupAfter: number | undefined;
 }
 
+/**
+ * What became of a chain handed to `persistEvents`: `persisted[i]` belongs to input i. With
+ * `error`, the input at `persisted.length` failed and neither it nor any input after it was stored.
+ */
+export interface PersistedChain {
+  persisted: PersistedEvent[];
+  error?: unknown;
+}
+
 export type Direction = 'f' | 'b';
 
 /** A position in a room's topological order, for /messages-style paging. */
@@ -85,8 +94,13 @@ export interface TopologicalToken {
 export interface EventStore {
   /** One transaction: event row, edges, state group(s), current state, memberships, extremities, txn, redaction. */
   persistEvent(input: PersistEventInput): Promise<PersistedEvent>;
-  /** Several events in one transaction, in order (e.g. the state and auth chain of a remote join as outliers). */
-  persistEvents(inputs: readonly PersistEventInput[]): Promise<PersistedEvent[]>;
+  /**
+   * Persists events of one room in order, each possibly building on those before it (as its prev
+   * event, or its state). A failing event is not stored, nor is any after it; those before it are.
+   * Resolves only once the events are durably committed; implementations may commit several
+   * calls in one transaction (group commit).
+   */
+  persistEvents(inputs: readonly PersistEventInput[]): Promise<PersistedChain>;
 
   getRoom(roomId: string): Promise<RoomRecord | undefined>;
   getEvent(eventId: string): Promise<StoredEvent | undefined>;

@@ -5,6 +5,7 @@
  * method, which the implementation runs as one transaction.
  */
 import type { JsonObject, JsonValue } from '../core/json.js';
+import type { DeviceListStore, PresenceStore, ReceiptStore, ToDeviceStore } from './ephemeral-store.js';
 import type { EventStore, RoomDirectoryStore } from './event-store.js';
 import type { MediaStore } from './media-store.js';
 import type { FederationQueueStore, InboundTxnStore, ServerKeyStore } from './federation-store.js';
@@ -169,6 +170,10 @@ export interface Storage {
   readonly federationQueue: FederationQueueStore;
   /** Transactions received over federation (idempotency). */
   readonly inboundTxns: InboundTxnStore;
+  readonly receipts: ReceiptStore;
+  readonly toDevice: ToDeviceStore;
+  readonly deviceLists: DeviceListStore;
+  readonly presence: PresenceStore;
   /** Flushes and closes; no method may be called afterwards. */
   close(): Promise<void>;
 }

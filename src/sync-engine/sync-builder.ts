@@ -14,6 +14,7 @@ import type { LazyMemberCache } from '../sync/lazy-members.js';
 import { selectLazyMembers } from '../sync/lazy-members.js';
 import { formatTopoToken, type SyncToken, topoBefore } from '../sync/sync-token.js';
 import { countUnread, type UnreadCounts } from '../sync/unread.js';
+import { emptySections, type RealtimeSections, type RealtimeSync } from './realtime-sections.js';
 import { asJson, memberEntries, type RoomHistory } from './room-history.js';
 
 const DEFAULT_TIMELINE_LIMIT = 10;
@@ -37,6 +38,8 @@ export interface SyncResult {
   empty: boolean;
   /** Keys to wait on: the user and the rooms they are joined to. */
   wakeKeys: string[];
+  /** The `next_batch` position: `current`, except where a stream delivered only part of what it has. */
+  next: SyncToken;
 }
 
 interface RoomPlan {
@@ -52,6 +55,7 @@ export class SyncBuilder {
     private readonly storage: Storage,
     private readonly history: RoomHistory,
     private readonly lazyCache: LazyMemberCache,
+    private readonly realtime?: RealtimeSync,
   ) {}
 
   async build(req: SyncRequest): Promise<SyncResult> {
@@ -61,6 +65,10 @@ export class SyncBuilder {
     const plans = await this.roomPlans(viewer.userId, current.events);
     const adChanges = await this.storage.accountData.changesSince(viewer.userId, since?.accountData ?? 0);
     const relevantAd = adChanges.filter((c) => c.streamId <= current.accountData);
+    const joinedRooms = plans.filter((p) => p.membership === 'join').map((p) => p.roomId);
+    const rt: RealtimeSections = this.realtime
+      ? await this.realtime.sections({ userId: viewer.userId, deviceId: viewer.deviceId, since, current, filter, joinedRooms })
+      : emptySections(current);
 
     const join: JsonObject = {};
     const invite: JsonObject = {};
@@ -70,7 +78,7 @@ export class SyncBuilder {
       if (!roomPasses(filter.room, plan.roomId)) continue;
       const changedSinceLast = since === undefined || plan.at > since.events;
       if (plan.membership === 'join') {
-        const section = await this.roomSection(req, plan, current.events, relevantAd, true);
+        const section = await this.roomSection(req, plan, current.events, relevantAd, true, rt.ephemeral.get(plan.roomId) ?? []);
         if (section) join[plan.roomId] = section;
       } else if (plan.membership === 'invite' && changedSinceLast) {
         invite[plan.roomId] = { invite_state: { events: await this.strippedState(plan) } };
@@ -79,7 +87,7 @@ export class SyncBuilder {
       } else if (plan.membership === 'leave' || plan.membership === 'ban') {
         const wanted = since === undefined || req.fullState ? filter.room.includeLeave : plan.at > since.events;
         if (!wanted) continue;
-        const section = await this.roomSection(req, plan, plan.at, relevantAd, false);
+        const section = await this.roomSection(req, plan, plan.at, relevantAd, false, []);
         if (section) leave[plan.roomId] = section;
       }
     }
@@ -93,16 +101,26 @@ export class SyncBuilder {
     if (Object.keys(invite).length > 0) rooms.invite = invite;
     if (Object.keys(knock).length > 0) rooms.knock = knock;
     if (Object.keys(leave).length > 0) rooms.leave = leave;
-    const empty = Object.keys(rooms).length === 0 && globalAd.length === 0;
+    const dl = rt.deviceLists;
+    const empty =
+      Object.keys(rooms).length === 0 &&
+      globalAd.length === 0 &&
+      rt.presence.length === 0 &&
+      rt.toDevice.length === 0 &&
+      dl.changed.length === 0 &&
+      dl.left.length === 0;
     const body: JsonObject = {
       next_batch: '',
       rooms,
       account_data: { events: globalAd },
-      presence: { events: [] },
-      to_device: { events: [] },
+      presence: { events: rt.presence },
+      to_device: { events: rt.toDevice },
+      device_lists: { changed: dl.changed, left: dl.left },
+      device_one_time_keys_count: {},
     };
     const wakeKeys = [viewer.userId, ...plans.filter((p) => p.membership === 'join').map((p) => p.roomId)];
-    return { body, empty, wakeKeys };
+    const next = { ...current, toDevice: rt.toDeviceUpTo };
+    return { body, empty, wakeKeys, next };
   }
 
   /** The user's rooms with their membership as of stream position `upTo`. */
@@ -155,6 +173,7 @@ export class SyncBuilder {
     upTo: number,
     adChanges: readonly AccountDataChange[],
     joined: boolean,
+    ephemeral: JsonObject[],
   ): Promise<JsonObject | undefined> {
     const { viewer, since, filter } = req;
     const roomId = plan.roomId;
@@ -188,7 +207,7 @@ export class SyncBuilder {
       .filter((c) => c.roomId === roomId && roomPasses(filter.room.accountData, roomId) && accountDataPasses(filter.room.accountData, c.type))
       .map((c) => ({ type: c.type, content: c.content }));
 
-    if (!full && window.events.length === 0 && stateIds.length === 0 && roomAd.length === 0) return undefined;
+    if (!full && window.events.length === 0 && stateIds.length === 0 && roomAd.length === 0 && ephemeral.length === 0) return undefined;
 
     const prevBatch = first
       ? topoBefore({ depth: first.event.depth, streamOrdering: first.streamOrdering })
@@ -203,7 +222,7 @@ export class SyncBuilder {
       account_data: { events: roomAd },
     };
     if (joined) {
-      section.ephemeral = { events: [] };
+      section.ephemeral = { events: ephemeral };
       section.summary = await this.summary(roomId, viewer.userId);
       section.unread_notifications = await this.unread(roomId, viewer.userId, upTo) as unknown as JsonObject;
     }
@@ -289,7 +308,11 @@ export class SyncBuilder {
     const fullyRead = await this.storage.accountData.get(userId, roomId, 'm.fully_read');
     const markerId = typeof fullyRead?.event_id === 'string' ? fullyRead.event_id : undefined;
     const marker = markerId === undefined ? undefined : await store.getEvent(markerId);
-    const floor = marker && marker.event.roomId === roomId ? marker.streamOrdering : 0;
+    let floor = marker && marker.event.roomId === roomId ? marker.streamOrdering : 0;
+    // Read receipts (public or private; unthreaded or for the main timeline) move the marker too.
+    for (const r of await this.storage.receipts.getForUser(roomId, userId)) {
+      if (r.threadId === null || r.threadId === 'main') floor = Math.max(floor, r.eventStream);
+    }
     // Newest first, in small pages: the scan usually stops early, at the user's own latest event.
     const after = [];
     let upper = upTo;
@@ -307,9 +330,10 @@ export class SyncBuilder {
     const countable = [];
     for (const e of after) {
       const redacted = (await store.getRedactionOf(e.event.eventId)) !== undefined;
-      countable.push({ type: e.event.type, stateKey: e.event.stateKey, sender: e.event.sender, content: e.event.content, redacted });
+      const { type, stateKey, sender, content, originServerTs } = e.event;
+      countable.push({ type, stateKey, sender, content, redacted, originServerTs });
     }
-    return countUnread(countable, { userId, displayName });
+    return countUnread(countable, { userId, displayName, now: Date.now() });
   }
 }
 

@@ -3,12 +3,15 @@
  * WebSocket sync. The loop takes the notifier's mark before reading, so a write landing between
  * the read and the wait wakes it (see src/notifier.ts).
  */
+import type { JsonObject } from '../core/json.js';
 import type { Notifier } from '../notifier.js';
 import type { RoomReads, Viewer } from '../room-engine/room-reads.js';
 import type { Storage } from '../storage/storage.js';
 import type { Filter } from '../sync/filter.js';
 import { LazyMemberCache } from '../sync/lazy-members.js';
 import { clampToken, formatSyncToken, makeSyncToken, type SyncToken } from '../sync/sync-token.js';
+import { RealtimeSync } from './realtime-sections.js';
+import type { RealtimeServices } from './realtime-sections.js';
 import { RoomHistory } from './room-history.js';
 import { SyncBuilder } from './sync-builder.js';
 
@@ -24,15 +27,19 @@ export interface SyncOptions {
 export class SyncEngine {
   readonly history: RoomHistory;
   private readonly builder: SyncBuilder;
+  private readonly realtime: RealtimeSync | undefined;
 
   constructor(
     private readonly storage: Storage,
     reads: RoomReads,
     private readonly notifier: Notifier,
     private readonly now: () => number,
+    /** Typing, receipts, presence, to-device, device lists; without them those sections stay empty. */
+    realtime?: RealtimeServices,
   ) {
     this.history = new RoomHistory(storage.events, reads);
-    this.builder = new SyncBuilder(storage, this.history, new LazyMemberCache());
+    this.realtime = realtime && new RealtimeSync(realtime);
+    this.builder = new SyncBuilder(storage, this.history, new LazyMemberCache(), this.realtime);
   }
 
   /** The position of every stream right now. */
@@ -40,10 +47,16 @@ export class SyncEngine {
     return makeSyncToken({
       events: await this.storage.events.getMaxStreamOrdering(),
       accountData: await this.storage.accountData.currentStreamId(),
+      ...(await this.realtime?.positions()),
     });
   }
 
   async sync(opts: SyncOptions) {
+    return (await this.syncResult(opts)).body;
+  }
+
+  /** As `sync`, also telling whether the response is empty (the wait ended without news). */
+  async syncResult(opts: SyncOptions): Promise<{ body: JsonObject; empty: boolean }> {
     const deadline = this.now() + Math.max(0, opts.timeoutMs);
     // Only an incremental sync with nothing to say waits; initial and full_state syncs answer at once.
     const mayWait = opts.since !== undefined && !opts.fullState;
@@ -52,11 +65,11 @@ export class SyncEngine {
       const current = await this.currentToken();
       const since = opts.since && clampToken(opts.since, current);
       const result = await this.builder.build({ viewer: opts.viewer, since, current, filter: opts.filter, fullState: opts.fullState });
-      result.body.next_batch = formatSyncToken(current);
+      result.body.next_batch = formatSyncToken(result.next);
       const remaining = deadline - this.now();
-      if (!result.empty || !mayWait || remaining <= 0) return result.body;
+      if (!result.empty || !mayWait || remaining <= 0) return result;
       const woke = await this.notifier.waitFor(result.wakeKeys, remaining, opts.signal, mark);
-      if (woke === null) return result.body;
+      if (woke === null) return result;
     }
   }
 }

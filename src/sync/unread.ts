@@ -3,10 +3,15 @@
  *
  * The rules (documented in docs/sync.md):
  * - Only events after the user's read marker count. The marker is the latest of: the room's
- *   `m.fully_read` account data event, the user's latest read receipt (once receipts exist), and
+ *   `m.fully_read` account data event, the user's latest read receipt (`m.read` or `m.read.private`,
+ *   unthreaded or for the main timeline), and
  *   the user's own latest event in the room (sending implies having read what came before).
  * - An event notifies when it is not a state event, not sent by the user, not a redaction, and
  *   not itself redacted. (Without push rules every message-like event counts.)
+ * - An `m.call.invite` (the spec's `.m.rule.call`) stops notifying once its `lifetime` has run out:
+ *   its age (the viewer's `now` minus `origin_server_ts`, the same measure as `unsigned.age`) is
+ *   more than `lifetime` ms. Counts are worked out at sync time, so a ringing invite counts while it
+ *   is live and drops out of the count when it expires; one that arrives already expired never counts.
  * - It highlights when it notifies and mentions the user: if the content carries `m.mentions`
  *   (intentional mentions), only `m.mentions.user_ids` containing the user counts, as the spec's
  *   `.m.rule.is_user_mention` rule supersedes body matching; otherwise the body mentions the full
@@ -18,6 +23,8 @@ export interface UnreadViewer {
   userId: string;
   /** The viewer's display name in this room (their member event), if any. */
   displayName: string | undefined;
+  /** The current time (ms), for call invite expiry; without it invites never expire. */
+  now?: number;
 }
 
 export interface CountableEvent {
@@ -27,6 +34,7 @@ export interface CountableEvent {
   content: JsonObject;
   /** The event has been redacted (its content no longer says anything). */
   redacted?: boolean;
+  originServerTs?: number;
 }
 
 export interface UnreadCounts {
@@ -35,7 +43,15 @@ export interface UnreadCounts {
 }
 
 export function notifies(ev: CountableEvent, viewer: UnreadViewer): boolean {
-  return ev.stateKey === undefined && ev.sender !== viewer.userId && ev.type !== 'm.room.redaction' && ev.redacted !== true;
+  if (ev.stateKey !== undefined || ev.sender === viewer.userId || ev.type === 'm.room.redaction' || ev.redacted === true) return false;
+  return !expiredCallInvite(ev, viewer.now);
+}
+
+/** Per the spec's "Call Event Liveness": an invite older than its `lifetime` is no longer a call to answer. */
+export function expiredCallInvite(ev: CountableEvent, now: number | undefined): boolean {
+  const lifetime = ev.content.lifetime;
+  if (ev.type !== 'm.call.invite' || typeof lifetime !== 'number' || now === undefined || ev.originServerTs === undefined) return false;
+  return now - ev.originServerTs > lifetime;
 }
 
 const WORD_CHAR = /[\p{L}\p{N}_]/u;

@@ -52,3 +52,23 @@ test('countUnread sums notifications and highlights', () => {
   assert.deepEqual(countUnread(events, me), { notification_count: 3, highlight_count: 2 });
   assert.deepEqual(countUnread([], me), { notification_count: 0, highlight_count: 0 });
 });
+
+test('a call invite notifies while its lifetime lasts and not after', () => {
+  const invite = (lifetime: unknown): CountableEvent => ({
+    type: 'm.call.invite',
+    stateKey: undefined,
+    sender: '@bob:hs',
+    content: { call_id: 'c1', version: '1', party_id: 'p', lifetime: lifetime as number, offer: { type: 'offer', sdp: 'v=0' } },
+    originServerTs: 1_000_000,
+  });
+  assert.equal(notifies(invite(90_000), { ...me, now: 1_000_000 + 89_999 }), true);
+  assert.equal(notifies(invite(90_000), { ...me, now: 1_000_000 + 90_000 }), true);
+  assert.equal(notifies(invite(90_000), { ...me, now: 1_000_000 + 90_001 }), false);
+  // No clock, or no usable lifetime: the rule has nothing to go on and the invite notifies.
+  assert.equal(notifies(invite(90_000), me), true);
+  assert.equal(notifies(invite('90000'), { ...me, now: 9_999_999 }), true);
+  // Only invites expire; other call events carry no lifetime semantics.
+  const hangup: CountableEvent = { ...invite(1), type: 'm.call.hangup' };
+  assert.equal(notifies(hangup, { ...me, now: 9_999_999 }), true);
+  assert.deepEqual(countUnread([invite(90_000), invite(10)], { ...me, now: 1_000_000 + 60_000 }), { notification_count: 1, highlight_count: 0 });
+});

@@ -45,7 +45,9 @@ export const login = defineRoute({
       wantsRefreshToken: body.refresh_token === true,
       ip: req.ip,
     });
+    const existed = await app.storage.devices.getDevice(user.userId, session.record.deviceId);
     await app.storage.devices.createSession(session.record);
+    if (!existed) await app.deviceLists.markChanged(user.userId);
     req.log.info({ userId: user.userId, deviceId: session.record.deviceId }, 'login');
     return {
       body: {

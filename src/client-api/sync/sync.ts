@@ -23,17 +23,25 @@ export const sync = defineRoute({
       use_state_after: boolParam,
     })
     .loose(),
-  handler: async ({ app, requester, query }) => {
+  handler: async ({ app, requester, query, signal }) => {
     const since = query.since === undefined ? undefined : parseSyncToken(query.since);
     if (query.since !== undefined && since === undefined) throw invalidParam(`Invalid since token ${query.since}`);
     const filter = await syncFilterParam(query.filter, requester.userId, app.storage.filters);
-    const body = await app.sync.sync({
-      viewer: { userId: requester.userId, deviceId: requester.deviceId },
-      since,
-      filter,
-      fullState: query.full_state === 'true',
-      timeoutMs: Math.min(Number(query.timeout ?? 0), MAX_TIMEOUT_MS),
-    });
-    return { body };
+    // The long poll is a connection of this device for presence, unless the client asks to stay offline.
+    const connected = query.set_presence !== 'offline';
+    if (connected) await app.presence.connectionOpened(requester.userId, requester.deviceId, { idle: query.set_presence === 'unavailable' });
+    try {
+      const body = await app.sync.sync({
+        viewer: { userId: requester.userId, deviceId: requester.deviceId },
+        since,
+        filter,
+        fullState: query.full_state === 'true',
+        timeoutMs: Math.min(Number(query.timeout ?? 0), MAX_TIMEOUT_MS),
+        signal,
+      });
+      return { body };
+    } finally {
+      if (connected) await app.presence.connectionClosed(requester.userId, requester.deviceId);
+    }
   },
 });

@@ -3,7 +3,7 @@
  * media repository (owned by the requesting user) and described with og:image as an mxc:// URI.
  * Results are cached briefly in memory so a URL pasted in a busy room is fetched once.
  */
-import sharp from 'sharp';
+import { loadSharp } from '../sharp-loader.js';
 import type { Config } from '../../config/config.js';
 import type { JsonObject } from '../../core/json.js';
 import { baseMediaType } from '../content-headers.js';
@@ -62,6 +62,7 @@ export class UrlPreviewer {
 
   private async describeImage(data: Buffer, type: string, userId: string): Promise<JsonObject> {
     let meta: { width?: number; height?: number };
+    const sharp = await loadSharp();
     try {
       meta = await sharp(data).metadata();
     } catch {

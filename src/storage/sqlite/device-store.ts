@@ -17,9 +17,22 @@ const toDevice = (r: DeviceRow): DeviceRecord => ({
   lastSeenTs: r.last_seen_ts,
 });
 
-/** Devices and the access/refresh tokens bound to them (a token never outlives its device). */
+/** Tokens remembered at most; beyond that the oldest are forgotten. */
+const TOKEN_CACHE_SIZE = 10_000;
+
+/**
+ * Devices and the access/refresh tokens bound to them (a token never outlives its device).
+ *
+ * Every authenticated request looks its token up, so known tokens are cached in memory. Every
+ * write that deletes or changes an access token goes through this store (logout, logout/all,
+ * device deletion, password change and deactivation via `deleteAllDevicesSync`, refresh, logging
+ * in again as an existing device) and empties the cache: those are rare, and a whole-cache drop
+ * cannot miss an entry. Unknown tokens are never cached. A rolled-back transaction only costs
+ * cache misses.
+ */
 export class SqliteDeviceStore implements DeviceStore {
   private readonly q;
+  private readonly tokens = new Map<string, AccessTokenInfo>();
 
   constructor(private readonly db: Database.Database) {
     this.q = {
@@ -63,6 +76,7 @@ export class SqliteDeviceStore implements DeviceStore {
   createSessionSync(s: NewSession): void {
     const created = this.q.insertDevice.run(s.userId, s.deviceId, s.initialDisplayName, s.ip, s.now, s.now);
     if (created.changes === 0) {
+      this.forgetTokens();
       // Logging in "as" an existing device replaces its tokens (spec: relationship between tokens and devices).
       this.q.deleteDeviceAccess.run(s.userId, s.deviceId);
       this.q.deleteDeviceRefresh.run(s.userId, s.deviceId);
@@ -80,6 +94,8 @@ export class SqliteDeviceStore implements DeviceStore {
   }
 
   async getAccessToken(tokenHash: string): Promise<AccessTokenInfo | undefined> {
+    const cached = this.tokens.get(tokenHash);
+    if (cached) return { ...cached };
     const r = this.q.getAccess.get(tokenHash) as
       | {
           id: number;
@@ -91,21 +107,29 @@ export class SqliteDeviceStore implements DeviceStore {
           is_guest: number;
         }
       | undefined;
-    return (
-      r && {
-        tokenId: r.id,
-        userId: r.user_id,
-        deviceId: r.device_id,
-        isGuest: r.is_guest === 1,
-        expiresTs: r.expires_ts,
-        deviceLastSeenTs: r.last_seen_ts,
-        supersedesRefreshTokenId: r.supersedes_refresh_token_id,
-      }
-    );
+    if (!r) return undefined;
+    const info: AccessTokenInfo = {
+      tokenId: r.id,
+      userId: r.user_id,
+      deviceId: r.device_id,
+      isGuest: r.is_guest === 1,
+      expiresTs: r.expires_ts,
+      deviceLastSeenTs: r.last_seen_ts,
+      supersedesRefreshTokenId: r.supersedes_refresh_token_id,
+    };
+    if (this.tokens.size >= TOKEN_CACHE_SIZE) this.tokens.delete(this.tokens.keys().next().value as string);
+    this.tokens.set(tokenHash, info);
+    return { ...info };
+  }
+
+  /** Drops every cached token (call on any write that deletes or changes access tokens). */
+  private forgetTokens(): void {
+    this.tokens.clear();
   }
 
   /** Revokes a refresh token and the access tokens issued with it. */
   private revokeRefreshSync(refreshId: number): void {
+    this.forgetTokens();
     this.q.deleteAccessByRefresh.run(refreshId);
     this.q.deleteRefreshById.run(refreshId);
     this.q.clearAccessSupersedes.run(refreshId);
@@ -118,6 +142,7 @@ export class SqliteDeviceStore implements DeviceStore {
           | { refresh_token_id: number | null; supersedes_refresh_token_id: number | null }
           | undefined;
         if (!a || a.supersedes_refresh_token_id === null) return;
+        this.forgetTokens();
         this.revokeRefreshSync(a.supersedes_refresh_token_id);
         if (a.refresh_token_id !== null) this.q.clearSupersedes.run(a.refresh_token_id);
       })
@@ -155,6 +180,9 @@ export class SqliteDeviceStore implements DeviceStore {
 
   async touchDevice(userId: string, deviceId: string, ip: string | null, ts: number): Promise<void> {
     this.q.touchDevice.run(ip, ts, userId, deviceId);
+    for (const info of this.tokens.values()) {
+      if (info.userId === userId && info.deviceId === deviceId) info.deviceLastSeenTs = ts;
+    }
   }
 
   async listDevices(userId: string): Promise<DeviceRecord[]> {
@@ -171,6 +199,7 @@ export class SqliteDeviceStore implements DeviceStore {
   }
 
   deleteDevicesSync(userId: string, deviceIds: readonly string[]): void {
+    this.forgetTokens();
     for (const id of deviceIds) {
       this.q.deleteDeviceAccess.run(userId, id);
       this.q.deleteDeviceRefresh.run(userId, id);

@@ -8,11 +8,13 @@ import type { Pdu, RoomEvent, StateMap } from '../../core/pdu.js';
 import { splitStateKey, stateKeyOf } from '../../core/pdu.js';
 import { getRoomVersion } from '../../rooms/versions.js';
 import { withStateChanges } from '../layered-state-map.js';
+import { GroupCommit } from './group-commit.js';
 import type {
   Direction,
   EventStore,
   MembershipRecord,
   PersistEventInput,
+  PersistedChain,
   PersistedEvent,
   RoomRecord,
   StateInput,
@@ -59,6 +61,9 @@ class Lru<K, V> {
     }
     return v;
   }
+  clear(): void {
+    this.map.clear();
+  }
   set(k: K, v: V): void {
     this.map.delete(k);
     this.map.set(k, v);
@@ -78,14 +83,21 @@ function toMembership(r: MembershipRow): MembershipRecord {
 }
 
 export class SqliteEventStore implements EventStore {
-  private readonly events = new Lru<string, RoomEvent>(EVENT_CACHE_SIZE);
+  /** Event rows never change once committed, so committed ones are cached whole. */
+  private readonly events = new Lru<string, StoredEvent>(EVENT_CACHE_SIZE);
   private readonly groups = new Lru<number, StateMap>(STATE_CACHE_SIZE);
   private readonly versions = new Map<string, string>();
   private readonly depths = new Lru<number, number>(STATE_CACHE_SIZE * 4);
 
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly commits: GroupCommit;
+  /** One event's writes as a savepoint inside the group transaction, so a failure undoes exactly that event. */
+  private readonly persistOne: (input: PersistEventInput) => PersistedEvent;
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Database.Database) {
+    this.commits = new GroupCommit(db, { onRollback: () => this.dropCaches() });
+    this.persistOne = db.transaction((input: PersistEventInput) => this.persistSync(input));
+  }
 
   /** Prepared statements are cached by SQL text; preparing is far costlier than running. */
   private prep(sql: string): Database.Statement {
@@ -100,11 +112,52 @@ export class SqliteEventStore implements EventStore {
   // ---- writes ----
 
   async persistEvent(input: PersistEventInput): Promise<PersistedEvent> {
-    return this.db.transaction(() => this.persistSync(input)).immediate();
+    const r = await this.persistEvents([input]);
+    if (r.error !== undefined) throw r.error;
+    return r.persisted[0];
   }
 
-  async persistEvents(inputs: readonly PersistEventInput[]): Promise<PersistedEvent[]> {
-    return this.db.transaction(() => inputs.map((i) => this.persistSync(i))).immediate();
+  async persistEvents(inputs: readonly PersistEventInput[]): Promise<PersistedChain> {
+    const chain = await this.commits.submit((): PersistedChain => {
+      const persisted: PersistedEvent[] = [];
+      for (const input of inputs) {
+        try {
+          persisted.push(this.persistOne(input));
+        } catch (error) {
+          this.dropCaches();
+          return { persisted, error };
+        }
+      }
+      return { persisted };
+    });
+    // Committed now: cache them for the reads that follow (the next event's checks cite them).
+    chain.persisted.forEach((p, i) => {
+      const input = inputs[i];
+      this.events.set(input.event.eventId, {
+        event: input.event,
+        streamOrdering: p.streamOrdering,
+        rejectedReason: input.rejectedReason,
+        outlier: input.outlier === true,
+        softFailed: input.softFailed === true,
+      });
+    });
+    return chain;
+  }
+
+  /** Commits writes still waiting for their group (before the database is closed). */
+  flushPendingWrites(): void {
+    this.commits.flush();
+  }
+
+  /**
+   * Rolled-back writes may have filled the caches, and their row IDs (state groups) will be
+   * handed out again: forget everything rather than serve a state that was never committed.
+   */
+  private dropCaches(): void {
+    this.events.clear();
+    this.groups.clear();
+    this.depths.clear();
+    this.versions.clear();
   }
 
   private persistSync(input: PersistEventInput): PersistedEvent {
@@ -201,7 +254,6 @@ export class SqliteEventStore implements EventStore {
         stream,
       );
     }
-    this.events.set(ev.eventId, ev);
     return { streamOrdering: stream, stateGroupBefore: before, stateGroupAfter: after };
   }
 
@@ -361,21 +413,20 @@ export class SqliteEventStore implements EventStore {
   }
 
   private fromRow(r: EventRow): StoredEvent {
-    let event = this.events.get(r.event_id);
-    if (!event) {
-      const version = getRoomVersion(this.versionOf(r.room_id));
-      if (!version) throw new Error(`room ${r.room_id} has an unsupported version`);
+    const cached = this.events.get(r.event_id);
+    if (cached) return cached;
+    const version = getRoomVersion(this.versionOf(r.room_id));
+    if (!version) throw new Error(`room ${r.room_id} has an unsupported version`);
+    const stored: StoredEvent = {
       // The ID was computed when the event was stored; hashing it again on every read is wasted work.
-      event = toRoomEvent(JSON.parse(r.pdu) as Pdu, version, { eventId: r.event_id });
-      this.events.set(r.event_id, event);
-    }
-    return {
-      event,
+      event: toRoomEvent(JSON.parse(r.pdu) as Pdu, version, { eventId: r.event_id }),
       streamOrdering: r.stream_ordering,
       rejectedReason: r.rejected_reason ?? undefined,
       outlier: r.outlier !== 0,
       softFailed: r.soft_failed !== 0,
     };
+    this.events.set(r.event_id, stored);
+    return stored;
   }
 
   async getRoom(roomId: string): Promise<RoomRecord | undefined> {
@@ -386,14 +437,25 @@ export class SqliteEventStore implements EventStore {
   }
 
   async getEvent(eventId: string): Promise<StoredEvent | undefined> {
+    const cached = this.events.get(eventId);
+    if (cached) return cached;
     const r = this.prep(`SELECT ${EVENT_COLS} FROM events WHERE event_id = ?`).get(eventId) as EventRow | undefined;
     return r && this.fromRow(r);
   }
 
   async getEvents(eventIds: readonly string[]): Promise<Map<string, StoredEvent>> {
+    const found = new Map<string, StoredEvent>();
+    const missing: string[] = [];
+    for (const id of eventIds) {
+      const cached = this.events.get(id);
+      if (cached) found.set(id, cached);
+      else missing.push(id);
+    }
+    if (missing.length === 0) return found;
     const rows = this.prep(`SELECT ${EVENT_COLS} FROM events WHERE event_id IN (SELECT value FROM json_each(?))`)
-      .all(JSON.stringify(eventIds)) as EventRow[];
-    return new Map(rows.map((r) => [r.event_id, this.fromRow(r)]));
+      .all(JSON.stringify(missing)) as EventRow[];
+    for (const r of rows) found.set(r.event_id, this.fromRow(r));
+    return found;
   }
 
   async getAuthChain(eventIds: readonly string[]): Promise<StoredEvent[]> {

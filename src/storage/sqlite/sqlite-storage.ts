@@ -5,6 +5,7 @@ import { SqliteAccountDataStore } from './account-data-store.js';
 import { SqliteAccountStore } from './account-store.js';
 import { openDatabase } from './database.js';
 import { SqliteDeviceStore } from './device-store.js';
+import { SqliteDeviceListStore, SqlitePresenceStore, SqliteReceiptStore, SqliteToDeviceStore } from './ephemeral-store.js';
 import { SqliteEventStore } from './event-store.js';
 import { SqliteFilterStore } from './filter-store.js';
 import { SqliteMediaStore } from './media-store.js';
@@ -25,6 +26,10 @@ export class SqliteStorage implements Storage {
   readonly serverKeys: SqliteServerKeyStore;
   readonly federationQueue: SqliteFederationQueueStore;
   readonly inboundTxns: SqliteFederationQueueStore;
+  readonly receipts: SqliteReceiptStore;
+  readonly toDevice: SqliteToDeviceStore;
+  readonly deviceLists: SqliteDeviceListStore;
+  readonly presence: SqlitePresenceStore;
   private closed = false;
 
   constructor(readonly db: Database.Database) {
@@ -39,6 +44,10 @@ export class SqliteStorage implements Storage {
     this.serverKeys = new SqliteServerKeyStore(db);
     this.federationQueue = new SqliteFederationQueueStore(db);
     this.inboundTxns = this.federationQueue;
+    this.receipts = new SqliteReceiptStore(db);
+    this.toDevice = new SqliteToDeviceStore(db);
+    this.deviceLists = new SqliteDeviceListStore(db);
+    this.presence = new SqlitePresenceStore(db);
   }
 
   /** Opens (creating if needed) and migrates the database at `path` (':memory:' for tests). */
@@ -49,6 +58,7 @@ export class SqliteStorage implements Storage {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.events.flushPendingWrites();
     // Fold the WAL back into the main file so a clean shutdown leaves a single self-contained file.
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();

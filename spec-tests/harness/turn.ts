@@ -1,0 +1,115 @@
+/**
+ * A real coturn `turnserver` on loopback for call tests: shared-secret auth (the TURN REST API scheme
+ * Comet issues credentials for), no TLS, relay addresses on 127.0.0.1, loopback peers allowed (every
+ * peer in these tests is a loopback address). Readiness is a STUN Binding request answered, not a sleep.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface TurnServer {
+  port: number;
+  uri: string;
+  secret: string;
+  /** Everything turnserver printed so far. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+const START_DEADLINE_MS = 10_000;
+
+function freeUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket('udp4');
+    s.once('error', reject);
+    s.bind(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** One STUN Binding request; resolves true when a Binding success response comes back in time. */
+function stunBinding(port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    const txn = randomBytes(12);
+    const req = Buffer.concat([Buffer.from([0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]), txn]);
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      s.close();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    s.on('message', (msg) => finish(msg.readUInt16BE(0) === 0x0101 && msg.subarray(8, 20).equals(txn)));
+    s.on('error', () => finish(false));
+    s.send(req, port, '127.0.0.1');
+  });
+}
+
+export async function startTurn(secret = randomBytes(16).toString('hex')): Promise<TurnServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'comet-turn-'));
+  const port = await freeUdpPort();
+  // Relay ports from a range of our own so parallel test files rarely collide (coturn skips busy ports).
+  const minPort = 40_000 + Math.floor(Math.random() * 200) * 100;
+  const args = [
+    '-n', // no config file: everything is on this command line
+    '--listening-ip=127.0.0.1',
+    '--relay-ip=127.0.0.1',
+    `--listening-port=${port}`,
+    `--min-port=${minPort}`,
+    `--max-port=${minPort + 99}`,
+    '--use-auth-secret',
+    `--static-auth-secret=${secret}`,
+    '--realm=comet.test',
+    '--allow-loopback-peers',
+    '--no-tls',
+    '--no-dtls',
+    '--no-tcp-relay',
+    '--no-cli',
+    '--no-software-attribute',
+    '--log-file=stdout',
+    '--simple-log',
+    `--pidfile=${join(dir, 'turnserver.pid')}`,
+    `--userdb=${join(dir, 'turndb')}`,
+  ];
+  const proc: ChildProcess = spawn('turnserver', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  let spawnError: Error | undefined;
+  proc.once('error', (err) => {
+    spawnError = err;
+  });
+  process.once('exit', () => proc.kill('SIGKILL'));
+
+  const deadline = Date.now() + START_DEADLINE_MS;
+  for (;;) {
+    if (spawnError) throw new Error(`cannot start turnserver (is coturn installed? .ci/run installs it): ${spawnError.message}`);
+    if (proc.exitCode !== null) throw new Error(`turnserver exited (${proc.exitCode}):\n${out}`);
+    if (await stunBinding(port, 200)) break;
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`turnserver did not answer STUN within ${START_DEADLINE_MS} ms:\n${out}`);
+    }
+  }
+  return {
+    port,
+    uri: `turn:127.0.0.1:${port}?transport=udp`,
+    secret,
+    output: () => out,
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * Device-list changes (`device_lists.changed` / `left` in incremental syncs), so clients doing
+ * end-to-end encryption know whose device keys to re-fetch. A user appears in `changed` when
+ * their devices changed (new login, deletion, rename; later key uploads) and they share a room
+ * with the viewer, or when they newly share a room with the viewer (either side joined). A user
+ * appears in `left` when the viewer and they no longer share any room.
+ */
+import { domainOf } from '../core/pdu.js';
+import type { Notifier } from '../notifier.js';
+import type { Storage } from '../storage/storage.js';
+import type { SyncToken } from '../sync/sync-token.js';
+import { Listeners } from './listeners.js';
+import { joinedRoomIds, sharingRoomWith } from './shared-rooms.js';
+
+export interface DeviceListDelta {
+  changed: string[];
+  left: string[];
+}
+
+export class DeviceListService {
+  /** A local user's device list changed (for the federation sender: `m.device_list_update` EDUs). */
+  readonly localChanges: Listeners<[userId: string]>;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly notifier: Notifier,
+    private readonly serverName: string,
+    onListenerError?: (err: unknown) => void,
+  ) {
+    this.localChanges = new Listeners(onListenerError);
+  }
+
+  /** The user's devices changed (added, deleted, renamed, keys uploaded). */
+  async markChanged(userId: string): Promise<void> {
+    await this.record(userId);
+    if (domainOf(userId) === this.serverName) this.localChanges.emit(userId);
+  }
+
+  /** A remote user's device list changed (from their server's EDU). */
+  async applyRemote(userId: string): Promise<void> {
+    await this.record(userId);
+  }
+
+  currentPosition(): Promise<number> {
+    return this.storage.deviceLists.currentStreamId();
+  }
+
+  /** Only incremental syncs carry device-list changes. */
+  async changesFor(viewer: string, since: SyncToken, current: SyncToken, joinedRooms: readonly string[]): Promise<DeviceListDelta> {
+    const events = this.storage.events;
+    const changed = new Set<string>();
+    const leftCandidates = new Set<string>();
+
+    const updated = await this.storage.deviceLists.changedBetween(since.deviceLists, current.deviceLists);
+    if (updated.includes(viewer)) changed.add(viewer);
+    for (const u of await sharingRoomWith(events, viewer, updated.filter((u) => u !== viewer))) changed.add(u);
+
+    if (current.events > since.events) {
+      // The viewer's own joins and leaves: everyone in a newly joined room is new to them.
+      const joinedNow = new Set(joinedRooms);
+      for (const m of await events.getMembershipChanges(viewer, since.events, current.events)) {
+        const members = await events.getRoomMembers(m.roomId, ['join']);
+        for (const member of members) {
+          if (member.userId === viewer) continue;
+          if (joinedNow.has(m.roomId)) changed.add(member.userId);
+          else leftCandidates.add(member.userId);
+        }
+      }
+      // Others joining or leaving the viewer's rooms.
+      for (const e of await events.getEventsInRooms(joinedRooms, since.events, current.events)) {
+        const ev = e.event;
+        if (ev.type !== 'm.room.member' || ev.stateKey === undefined || ev.stateKey === viewer) continue;
+        const membership = ev.content.membership;
+        if (membership === 'join') changed.add(ev.stateKey);
+        else if (membership === 'leave' || membership === 'ban') leftCandidates.add(ev.stateKey);
+      }
+    }
+
+    const stillShared = leftCandidates.size > 0 ? await sharingRoomWith(events, viewer, [...leftCandidates]) : new Set<string>();
+    const left = [...leftCandidates].filter((u) => !stillShared.has(u));
+    for (const u of left) changed.delete(u);
+    return { changed: [...changed], left };
+  }
+
+  private async record(userId: string): Promise<void> {
+    await this.storage.deviceLists.markChanged([userId]);
+    this.notifier.notify('device_lists', [userId, ...(await joinedRoomIds(this.storage.events, userId))]);
+  }
+}

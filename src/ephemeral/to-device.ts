@@ -1,0 +1,115 @@
+/**
+ * Send-to-device messages. Queued per recipient device (stored), delivered in the device's sync
+ * from the position after its `since`, and deleted once the device syncs with a token past them:
+ * a client that retries a sync with the old token gets the same messages again, one that moves on
+ * never sees them twice. The sender's (device, txnId) makes PUT /sendToDevice idempotent.
+ */
+import type { JsonObject } from '../core/json.js';
+import { domainOf } from '../core/pdu.js';
+import type { Notifier } from '../notifier.js';
+import type { ToDeviceMessage } from '../storage/ephemeral-store.js';
+import type { Storage } from '../storage/storage.js';
+import { Listeners } from './listeners.js';
+
+/** Most messages delivered in one sync; the rest follow in the next (the token says where to resume). */
+export const TO_DEVICE_BATCH = 100;
+
+/** recipient user → device ID (or `*`) → content. */
+export type ToDeviceMessages = Record<string, Record<string, JsonObject>>;
+
+/** Messages for users of another server (the federation sender turns them into `m.direct_to_device` EDUs). */
+export interface OutgoingToDevice {
+  destination: string;
+  sender: string;
+  type: string;
+  /** Unique per send, for the receiving server's deduplication. */
+  messageId: string;
+  messages: ToDeviceMessages;
+}
+
+export class ToDeviceService {
+  readonly remoteOutgoing: Listeners<[OutgoingToDevice]>;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly notifier: Notifier,
+    private readonly now: () => number,
+    private readonly serverName: string,
+    onListenerError?: (err: unknown) => void,
+  ) {
+    this.remoteOutgoing = new Listeners(onListenerError);
+  }
+
+  /** PUT /sendToDevice from a local device. A repeated txnId is accepted and does nothing. */
+  async send(sender: { userId: string; deviceId: string }, type: string, txnId: string, messages: ToDeviceMessages): Promise<void> {
+    const local: ToDeviceMessage[] = [];
+    const remote = new Map<string, ToDeviceMessages>();
+    for (const [userId, byDevice] of Object.entries(messages)) {
+      const server = domainOf(userId);
+      if (server !== this.serverName) {
+        const forServer = remote.get(server) ?? {};
+        forServer[userId] = byDevice;
+        remote.set(server, forServer);
+        continue;
+      }
+      local.push(...(await this.expand(userId, type, byDevice)));
+    }
+    const { duplicate } = await this.storage.toDevice.enqueue(sender.userId, { deviceId: sender.deviceId, txnId }, local, this.now());
+    if (duplicate) return;
+    this.wake(local);
+    for (const [destination, msgs] of remote) {
+      const messageId = `${sender.deviceId}_${txnId}`;
+      this.remoteOutgoing.emit({ destination, sender: sender.userId, type, messageId, messages: msgs });
+    }
+  }
+
+  /** Messages from another server for local users (the caller deduplicated by message ID and checked the sender). */
+  async applyRemote(sender: string, type: string, messages: ToDeviceMessages): Promise<void> {
+    const local: ToDeviceMessage[] = [];
+    for (const [userId, byDevice] of Object.entries(messages)) {
+      if (domainOf(userId) === this.serverName) local.push(...(await this.expand(userId, type, byDevice)));
+    }
+    await this.storage.toDevice.enqueue(sender, null, local, this.now());
+    this.wake(local);
+  }
+
+  currentPosition(): Promise<number> {
+    return this.storage.toDevice.currentStreamId();
+  }
+
+  /**
+   * The device's messages after `fromExclusive` up to `toInclusive`, at most TO_DEVICE_BATCH, and
+   * the position they reach (`toInclusive` unless the batch was cut short). Messages at or before
+   * `fromExclusive` are acknowledged (deleted) first.
+   */
+  async changesFor(userId: string, deviceId: string, fromExclusive: number, toInclusive: number): Promise<{ events: JsonObject[]; upTo: number }> {
+    if (fromExclusive > 0) await this.storage.toDevice.acknowledge(userId, deviceId, fromExclusive);
+    const rows = await this.storage.toDevice.pending(userId, deviceId, fromExclusive, toInclusive, TO_DEVICE_BATCH);
+    const events = rows.map((r) => ({ type: r.type, sender: r.sender, content: r.content }));
+    const upTo = rows.length === TO_DEVICE_BATCH ? rows[rows.length - 1].streamId : toInclusive;
+    return { events, upTo };
+  }
+
+  /** Deleted devices get no more messages. */
+  async devicesDeleted(userId: string, deviceIds: readonly string[]): Promise<void> {
+    await this.storage.toDevice.dropDevices(userId, deviceIds);
+  }
+
+  private async expand(userId: string, type: string, byDevice: Record<string, JsonObject>): Promise<ToDeviceMessage[]> {
+    const out: ToDeviceMessage[] = [];
+    let all: string[] | undefined;
+    for (const [deviceId, content] of Object.entries(byDevice)) {
+      if (deviceId === '*') {
+        all ??= (await this.storage.devices.listDevices(userId)).map((d) => d.deviceId);
+        for (const d of all) out.push({ userId, deviceId: d, type, content });
+      } else if (await this.storage.devices.getDevice(userId, deviceId)) {
+        out.push({ userId, deviceId, type, content });
+      }
+    }
+    return out;
+  }
+
+  private wake(messages: readonly ToDeviceMessage[]): void {
+    if (messages.length > 0) this.notifier.notify('to_device', new Set(messages.map((m) => m.userId)));
+  }
+}
