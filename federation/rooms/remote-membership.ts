@@ -67,10 +67,7 @@ export class RemoteRooms implements RemoteRoomJoiner {
       });
       for (const d of imported.dropped) this.deps.logger.warn({ roomId, ...d }, 'send_join response event dropped');
       const stateIds = new Set<string>();
-      for (const raw of state) {
-        const v = validatePdu(raw, version);
-        if (v.ok) stateIds.add(toRoomEvent(v.value, version).eventId);
-      }
+      for (const id of imported.ids.slice(chain.length)) if (id !== undefined) stateIds.add(id);
       const map = new Map<string, string>();
       for (const id of stateIds) {
         const ev = imported.events.get(id);

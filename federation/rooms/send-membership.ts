@@ -75,15 +75,14 @@ async function joinResponse(deps: RoomFederationDeps, roomId: string, eventId: s
   const before = (await store.getStateBefore(eventId)) ?? new Map<string, string>();
   const stateIds = [...before.values()];
   const [state, chain] = await Promise.all([store.getEvents(stateIds), authChain(deps, roomId, [...stateIds, eventId])]);
-  const members = await store.getRoomMembers(roomId, ['join']);
-  const servers = new Set(members.map((m) => domainOf(m.userId)));
+  const servers = await store.getJoinedServers(roomId);
   return {
     origin: deps.serverName,
     event,
     state: [...state.values()].map((s) => s.event.pdu),
     auth_chain: chain.map((s) => s.event.pdu),
     members_omitted: false,
-    servers_in_room: [...servers].sort(),
+    servers_in_room: servers,
   };
 }
 

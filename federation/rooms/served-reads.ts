@@ -29,8 +29,7 @@ export class ServedReads {
     const room = await this.store.getRoom(roomId);
     const version = room && getRoomVersion(room.version);
     if (!room || !version) throw notFound(`Unknown room ${roomId}`);
-    const members = await this.store.getRoomMembers(roomId, ['join']);
-    if (members.some((m) => domainOf(m.userId) === origin)) return version;
+    if (await this.store.hasJoinedMemberOn(roomId, origin)) return version;
     const hv = await this.store.getCurrentStateEvent(roomId, 'm.room.history_visibility', '');
     if (historyVisibilityOf(hv?.event.content) === 'world_readable') return version;
     throw forbidden(`${origin} is not in room ${roomId}`);

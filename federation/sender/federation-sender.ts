@@ -65,7 +65,7 @@ export class FederationSender {
   /** The pipeline's onPersisted hook: queue local events for the room's other servers. */
   readonly onPersisted = (e: PersistedRoomEvent): void => {
     const { event } = e;
-    if (event.type === 'm.room.member') this.roomServers.delete(event.roomId);
+    if (event.type === 'm.room.member') this.memberChanged(event.roomId, event.stateKey, event.content.membership);
     if (e.origin !== 'local') return;
     // An invite reached the invitee's server through /invite already; other member events (kick,
     // ban, leave) also go to the target's server, which may not be in the room any more.
@@ -85,7 +85,25 @@ export class FederationSender {
     for (const s of servers) this.kick(s);
   }
 
-  /** Servers with joined members (cached per room until a member event arrives). */
+  /**
+   * Keeps the cached servers of a room in step with a member event. A join can only add its
+   * server, so it is applied in place: re-reading the member list on every join made filling a
+   * large room quadratic. Any other membership may remove a server and drops the cache.
+   */
+  private memberChanged(roomId: string, userId: string | undefined, membership: unknown): void {
+    const cached = this.roomServers.get(roomId);
+    if (!cached) return;
+    if (membership !== 'join' || userId === undefined) {
+      this.roomServers.delete(roomId);
+      return;
+    }
+    const server = domainOf(userId);
+    const next = cached.then((servers) => (servers.includes(server) ? servers : [...servers, server]));
+    next.catch(() => this.roomServers.delete(roomId));
+    this.roomServers.set(roomId, next);
+  }
+
+  /** Servers with joined members (cached per room, kept in step with member events). */
   serversInRoom(roomId: string): Promise<string[]> {
     let p = this.roomServers.get(roomId);
     if (!p) {

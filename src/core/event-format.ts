@@ -204,8 +204,12 @@ function refId(r: EventReference): string {
   return typeof r === 'string' ? r : r[0];
 }
 
-/** Normalises a validated PDU. The event ID and (for v12 create events) room ID are computed here. */
-export function toRoomEvent(pdu: Pdu, version: RoomVersion): RoomEvent {
+/**
+ * Normalises a validated PDU. The event ID and (for v12 create events) room ID are computed here,
+ * unless the caller knows them: `redactedBytes` (see redactedEventBytes) saves encoding the event
+ * again, `eventId` (an event read back from our own store) saves hashing it at all.
+ */
+export function toRoomEvent(pdu: Pdu, version: RoomVersion, known: { redactedBytes?: Uint8Array; eventId?: string } = {}): RoomEvent {
   const derivedRoomId = version.roomIdFromCreateEvent && pdu.type === 'm.room.create';
   let redacts: string | undefined;
   if (pdu.type === 'm.room.redaction') {
@@ -213,7 +217,7 @@ export function toRoomEvent(pdu: Pdu, version: RoomVersion): RoomEvent {
     redacts = typeof r === 'string' ? r : undefined;
   }
   return {
-    eventId: computeEventId(pdu, version),
+    eventId: known.eventId ?? computeEventId(pdu, version, known.redactedBytes),
     roomId: derivedRoomId ? roomIdFromCreateEvent(pdu, version) : (pdu.room_id ?? ''),
     type: pdu.type,
     stateKey: pdu.state_key,

@@ -57,27 +57,39 @@ export function checkContentHash(pdu: Pdu): boolean {
   }
 }
 
+/**
+ * The canonical JSON of the redacted event without `signatures` and `unsigned`. Both the
+ * reference hash and every signature on the event cover exactly these bytes, so a caller that
+ * needs both computes them once. Throws CanonicalJsonError if the event cannot be encoded.
+ */
+export function redactedEventBytes(pdu: Pdu, version: RoomVersion): Buffer {
+  const built = encodingOf(pdu, version.id);
+  if (built !== undefined) return built.redactedSigned;
+  return canonicalJsonBytes(withoutKeys(redactPdu(pdu, version), ['signatures', 'unsigned']));
+}
+
 /** SHA-256 of the redacted event without `signatures` and `unsigned`, as canonical JSON. */
-export function referenceHash(pdu: Pdu, version: RoomVersion): Uint8Array {
+export function referenceHash(pdu: Pdu, version: RoomVersion, redactedBytes?: Uint8Array): Uint8Array {
   // The reference hash covers exactly the bytes the signatures cover.
+  if (redactedBytes !== undefined) return sha256(redactedBytes);
   const built = encodingOf(pdu, version.id);
   if (built !== undefined) return sha256(built.redactedSigned);
-  return sha256(canonicalJsonBytes(withoutKeys(redactPdu(pdu, version), ['signatures', 'unsigned'])));
+  return sha256(redactedEventBytes(pdu, version));
 }
 
 /**
  * The event's ID. Room versions 1 and 2 carry a server-assigned `event_id`; later versions derive
  * it from the reference hash. Throws if a v1/v2 event has no `event_id` (validatePdu rejects those).
  */
-export function computeEventId(pdu: Pdu, version: RoomVersion): string {
+export function computeEventId(pdu: Pdu, version: RoomVersion, redactedBytes?: Uint8Array): string {
   switch (version.eventIdFormat) {
     case 'server-assigned':
       if (typeof pdu.event_id !== 'string') throw new Error('event has no event_id');
       return pdu.event_id;
     case 'reference-hash':
-      return '$' + encodeBase64(referenceHash(pdu, version));
+      return '$' + encodeBase64(referenceHash(pdu, version, redactedBytes));
     case 'reference-hash-urlsafe':
-      return '$' + encodeBase64Url(referenceHash(pdu, version));
+      return '$' + encodeBase64Url(referenceHash(pdu, version, redactedBytes));
   }
 }
 

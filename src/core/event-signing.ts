@@ -3,12 +3,13 @@
  * (server-server spec, "Signing Events"; room version 5+ "Signing key validity period").
  */
 import type { ValidationResult } from './event-format.js';
-import { contentHashInput, contentHashOf } from './event-hashes.js';
+import { decodeBase64 } from './base64.js';
+import { contentHashInput, contentHashOf, redactedEventBytes } from './event-hashes.js';
 import { isJsonObject } from './json.js';
 import { type Pdu, domainOf } from './pdu.js';
 import { redactPdu } from './redaction.js';
-import { type SigningKey, type VerifyKey, isKeyValidForEvent, signedBytes, signMessage, verifyMessageSignature } from './signing.js';
-import { encodingOf, rememberEncoding, sizeWithHashesAndSignatures } from './pdu-encoding.js';
+import { type SigningKey, type VerifyKey, isKeyValidForEvent, isValidKeyId, signedBytes, signMessage, verifyBytes } from './signing.js';
+import { rememberEncoding, sizeWithHashesAndSignatures } from './pdu-encoding.js';
 import type { RoomVersion } from '../rooms/versions.js';
 
 /**
@@ -60,64 +61,90 @@ export function requiredSignatures(pdu: Pdu, version: RoomVersion): string[] {
   return [...servers];
 }
 
-type ServerCheck = { verified: number; bad?: string };
+/** One signature to verify: the event's redacted bytes (see redactedEventBytes) against `publicKey`. */
+export interface SignatureCheck {
+  keyId: string;
+  publicKey: Uint8Array;
+  /** Undefined when the signature is not valid base64 (it then counts as bad). */
+  signature: Uint8Array | undefined;
+}
 
-/** `message`: the bytes the signatures cover (undefined when the event cannot be encoded: every signature is then bad). */
-function checkServer(pdu: Pdu, message: Buffer | undefined, server: string, ts: number, version: RoomVersion, keyFor: (server: string, keyId: string) => VerifyKey | undefined): ServerCheck {
+/**
+ * The signatures an event's verdict depends on, server by server in the order they are judged.
+ * Planning is cheap; verifying is the expensive part, which lets a caller verify many events'
+ * signatures together (e.g. on worker threads) and then judge each with signatureVerdict.
+ */
+export interface SignaturePlan {
+  servers: Array<{ server: string; checks: SignatureCheck[] }>;
+  /** No server is required (a v3+ third-party invite): one valid signature from any server suffices. */
+  anyServer: boolean;
+}
+
+function serverChecks(pdu: Pdu, server: string, version: RoomVersion, keyFor: (server: string, keyId: string) => VerifyKey | undefined): SignatureCheck[] {
   const sigs = pdu.signatures?.[server];
-  let verified = 0;
-  if (!isJsonObject(sigs)) return { verified };
+  const out: SignatureCheck[] = [];
+  if (!isJsonObject(sigs)) return out;
   for (const keyId of Object.keys(sigs)) {
     // Unknown algorithms and unknown keys are skipped, not failures. So are keys used outside
     // their validity (`valid_until_ts`, or `expired_ts` for old keys) where the room version
     // enforces it (v5+); older rooms' history was signed without that rule.
     if (!keyId.startsWith('ed25519:')) continue;
     const key = keyFor(server, keyId);
-    if (key === undefined || !isKeyValidForEvent(key, ts, version.enforceKeyValidity)) continue;
-    const sig = sigs[keyId];
-    if (message === undefined || typeof sig !== 'string' || !verifyMessageSignature(message, sig, key)) return { verified, bad: `bad signature from ${server} with ${keyId}` };
-    verified++;
+    if (key === undefined || !isKeyValidForEvent(key, pdu.origin_server_ts, version.enforceKeyValidity)) continue;
+    const b64 = sigs[keyId];
+    let signature: Uint8Array | undefined;
+    try {
+      signature = typeof b64 === 'string' && isValidKeyId(key.keyId) ? decodeBase64(b64) : undefined;
+    } catch {
+      signature = undefined;
+    }
+    out.push({ keyId, publicKey: key.publicKey, signature });
   }
-  return { verified };
+  return out;
+}
+
+/** Which signatures decide whether the event is properly signed (see verifyEventSignatures). */
+export function planSignatureChecks(pdu: Pdu, version: RoomVersion, keyFor: (server: string, keyId: string) => VerifyKey | undefined): SignaturePlan {
+  const required = requiredSignatures(pdu, version);
+  // A third-party invite in v3+: whoever sent it must still have signed it.
+  const servers = required.length > 0 ? required : Object.keys(pdu.signatures ?? {});
+  return { servers: servers.map((server) => ({ server, checks: serverChecks(pdu, server, version, keyFor) })), anyServer: required.length === 0 };
+}
+
+/**
+ * The verdict once the plan's signatures are verified (`valid[i][j]` for `plan.servers[i].checks[j]`):
+ * every signature made with a known, usable key of a required server must be valid, and each
+ * required server needs at least one.
+ */
+export function signatureVerdict(plan: SignaturePlan, valid: readonly (readonly boolean[])[]): ValidationResult<true> {
+  let any = 0;
+  for (const [i, { server, checks }] of plan.servers.entries()) {
+    const bad = checks.findIndex((_, j) => !valid[i][j]);
+    if (bad >= 0) return { ok: false, reason: `bad signature from ${server} with ${checks[bad].keyId}` };
+    if (!plan.anyServer && checks.length === 0) return { ok: false, reason: `no valid signature from ${server} with a known key` };
+    any += checks.length;
+  }
+  if (plan.anyServer && any === 0) return { ok: false, reason: 'no valid signature from any server with a known key' };
+  return { ok: true, value: true };
 }
 
 /**
  * Verifies the signatures the event needs (see requiredSignatures) on its redacted form, so a
  * redacted copy verifies as well as the full event. Every signature made with a known, usable key
  * of a required server must be valid, and each required server needs at least one. Never throws.
+ * `redactedBytes` (see redactedEventBytes) saves encoding the event again when the caller has them.
  */
 export function verifyEventSignatures(
   pdu: Pdu,
   version: RoomVersion,
   keyFor: (server: string, keyId: string) => VerifyKey | undefined,
+  redactedBytes?: Uint8Array,
 ): ValidationResult<true> {
   try {
-    let message = encodingOf(pdu, version.id)?.redactedSigned;
-    if (message === undefined) {
-      try {
-        message = signedBytes(redactPdu(pdu, version));
-      } catch {
-        // Not encodable: no signature can be valid.
-      }
-    }
-    const ts = pdu.origin_server_ts;
-    const required = requiredSignatures(pdu, version);
-    for (const server of required) {
-      const r = checkServer(pdu, message, server, ts, version, keyFor);
-      if (r.bad !== undefined) return { ok: false, reason: r.bad };
-      if (r.verified === 0) return { ok: false, reason: `no valid signature from ${server} with a known key` };
-    }
-    if (required.length === 0) {
-      // A third-party invite in v3+: whoever sent it must still have signed it.
-      let any = 0;
-      for (const server of Object.keys(pdu.signatures ?? {})) {
-        const r = checkServer(pdu, message, server, ts, version, keyFor);
-        if (r.bad !== undefined) return { ok: false, reason: r.bad };
-        any += r.verified;
-      }
-      if (any === 0) return { ok: false, reason: 'no valid signature from any server with a known key' };
-    }
-    return { ok: true, value: true };
+    const plan = planSignatureChecks(pdu, version, keyFor);
+    const bytes = redactedBytes ?? redactedEventBytes(pdu, version);
+    const valid = plan.servers.map(({ checks }) => checks.map((c) => c.signature !== undefined && verifyBytes(bytes, c.signature, c.publicKey)));
+    return signatureVerdict(plan, valid);
   } catch (e) {
     return { ok: false, reason: `cannot verify signatures: ${e instanceof Error ? e.message : String(e)}` };
   }

@@ -8,7 +8,7 @@
  * state. The result is written in one storage transaction and only then announced, so a client
  * is never told about an event that a crash could lose.
  */
-import { checkContentHash } from '../core/event-hashes.js';
+import { checkContentHash, redactedEventBytes } from '../core/event-hashes.js';
 import { toRoomEvent, validatePdu } from '../core/event-format.js';
 import { requiredSignatures, verifyEventSignatures } from '../core/event-signing.js';
 import type { RoomEvent, StateMap } from '../core/pdu.js';
@@ -127,14 +127,21 @@ export class EventPipeline {
     const valid = validatePdu(raw, version);
     if (!valid.ok) return { outcome: { status: 'invalid', reason: valid.reason } };
     let pdu = valid.value;
-    let event = toRoomEvent(pdu, version);
+    // Encoded once for the event ID and the signature check (both cover the redacted event).
+    let redactedBytes: Uint8Array | undefined;
+    try {
+      redactedBytes = redactedEventBytes(pdu, version);
+    } catch {
+      redactedBytes = undefined;
+    }
+    let event = toRoomEvent(pdu, version, { redactedBytes });
 
     const existing = await this.store.getEvent(event.eventId);
     if (existing && !existing.outlier) {
       return { outcome: { status: 'duplicate', event: existing.event, streamOrdering: existing.streamOrdering } };
     }
 
-    const sigs = await this.checkSignatures(event, version);
+    const sigs = await this.checkSignatures(event, version, redactedBytes);
     if (!sigs.ok) return { outcome: { status: 'invalid', reason: sigs.reason } };
     if (!checkContentHash(pdu)) {
       if (opts.origin === 'local') return { outcome: { status: 'invalid', reason: 'content hash mismatch on a local event' } };
@@ -183,7 +190,8 @@ export class EventPipeline {
 
     let softFailed = false;
     if (opts.origin === 'remote' && !opts.backfilled) {
-      const current = await this.store.getCurrentState(event.roomId);
+      // Only the entries the auth rules consult: reading a large room's whole state per event was O(members).
+      const current = await this.store.getCurrentStateEntries(event.roomId, this.authKeys(version, event));
       softFailed = !checkEventAuth(version, event, await this.stateLookup(current, version, event)).allowed;
     }
 
@@ -359,9 +367,14 @@ export class EventPipeline {
   }
 
   /** Loads exactly the state entries the auth rules consult for this event. */
-  private async stateLookup(state: StateMap, version: RoomVersion, event: RoomEvent): Promise<AuthStateLookup> {
+  private authKeys(version: RoomVersion, event: RoomEvent): Array<[string, string]> {
     const keys = authEventKeysFor(version, event);
     keys.push(['m.room.create', ''], ['m.room.power_levels', ''], ['m.room.join_rules', '']);
+    return keys;
+  }
+
+  private async stateLookup(state: StateMap, version: RoomVersion, event: RoomEvent): Promise<AuthStateLookup> {
+    const keys = this.authKeys(version, event);
     const ids = keys.map(([t, k]) => state.get(stateKeyOf(t, k))).filter((id): id is string => id !== undefined);
     const events = await this.store.getEvents(ids);
     return (type, stateKey) => {
@@ -370,13 +383,13 @@ export class EventPipeline {
     };
   }
 
-  private async checkSignatures(event: RoomEvent, version: RoomVersion): Promise<{ ok: true } | { ok: false; reason: string }> {
+  private async checkSignatures(event: RoomEvent, version: RoomVersion, redactedBytes?: Uint8Array): Promise<{ ok: true } | { ok: false; reason: string }> {
     const keys = new Map<string, VerifyKey>();
     for (const server of requiredSignatures(event.pdu, version)) {
       const keyIds = Object.keys(event.pdu.signatures?.[server] ?? {});
       for (const k of await this.keyRing.getVerifyKeys(server, keyIds)) keys.set(`${server}\u0000${k.keyId}`, k);
     }
-    const r = verifyEventSignatures(event.pdu, version, (server, keyId) => keys.get(`${server}\u0000${keyId}`));
+    const r = verifyEventSignatures(event.pdu, version, (server, keyId) => keys.get(`${server}\u0000${keyId}`), redactedBytes);
     return r.ok ? { ok: true } : { ok: false, reason: r.reason };
   }
 

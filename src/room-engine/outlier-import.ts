@@ -5,10 +5,9 @@
  * auth rules against their own auth events — and are stored as outliers in one transaction,
  * rejected ones with their reason. Nothing is announced: outliers are not in any timeline.
  */
-import { checkContentHash } from '../core/event-hashes.js';
-import { toRoomEvent, validatePdu } from '../core/event-format.js';
-import { requiredSignatures, verifyEventSignatures } from '../core/event-signing.js';
-import type { RoomEvent } from '../core/pdu.js';
+import { toRoomEvent } from '../core/event-format.js';
+import { wantedKeys } from '../core/event-self-check.js';
+import type { Pdu, RoomEvent } from '../core/pdu.js';
 import { stateKeyOf } from '../core/pdu.js';
 import { redactPdu } from '../core/redaction.js';
 import type { VerifyKey } from '../core/signing.js';
@@ -16,6 +15,10 @@ import type { RoomVersion } from '../rooms/versions.js';
 import type { EventStore, PersistEventInput } from '../storage/event-store.js';
 import { type AuthStateLookup, checkAuthEventsList, checkEventAuth } from './core-rules.js';
 import type { KeyRing } from './key-ring.js';
+import { type SignatureVerifier, sharedSignatureVerifier } from './signature-verifier.js';
+
+/** Events handed to the checker at a time. */
+const CHUNK = 1000;
 
 export interface OutlierImport {
   /** Every event of the batch that is now stored (or was already), accepted or rejected, by ID. */
@@ -24,11 +27,15 @@ export interface OutlierImport {
   rejected: Map<string, string>;
   /** Dropped without being stored: malformed, badly signed, or missing auth events. */
   dropped: Array<{ eventId?: string; reason: string }>;
+  /** The event ID of each input, in input order (undefined where the input was malformed). */
+  ids: Array<string | undefined>;
 }
 
 export interface OutlierImportOptions {
   /** The batch opens a room this server did not have (a remote join): its row is written with it. */
   newRoom?: { creator: string };
+  /** Where the events' own checks run; default: the process-wide worker pool (inline for small batches). */
+  verifier?: SignatureVerifier;
 }
 
 /**
@@ -43,28 +50,43 @@ export async function importOutliers(
   opts: OutlierImportOptions = {},
 ): Promise<OutlierImport> {
   const dropped: OutlierImport['dropped'] = [];
+  const verifier = opts.verifier ?? sharedSignatureVerifier();
+  const ids: Array<string | undefined> = new Array(raws.length).fill(undefined);
   const parsed = new Map<string, RoomEvent>();
-  for (const raw of raws) {
-    const v = validatePdu(raw, version);
-    if (!v.ok) {
-      dropped.push({ reason: v.reason });
-      continue;
-    }
-    const ev = toRoomEvent(v.value, version);
-    parsed.set(ev.eventId, ev);
+  const passed: Array<{ ev: RoomEvent; contentHashOk: boolean }> = [];
+  const badlySigned = new Map<string, string>();
+  // In chunks, so results come back (and are handled here) while workers check the next ones.
+  const checking: Array<Promise<void>> = [];
+  for (let i = 0; i < raws.length; i += CHUNK) {
+    const chunk = raws.slice(i, i + CHUNK);
+    const keys = await preloadKeys(keyRing, chunk, version);
+    checking.push(
+      verifier.checkEvents(version, chunk, keys).then((results) => {
+        for (const [n, r] of results.entries()) {
+          if (r.eventId === undefined) {
+            dropped.push({ reason: r.ok ? 'no event ID' : r.reason });
+            continue;
+          }
+          ids[i + n] = r.eventId;
+          if (parsed.has(r.eventId)) continue;
+          // The checks passed on this very object (or its exact copy): validatePdu returns its input.
+          const ev = toRoomEvent(chunk[n] as Pdu, version, { eventId: r.eventId });
+          parsed.set(r.eventId, ev);
+          if (r.ok) passed.push({ ev, contentHashOk: r.contentHashOk });
+          else badlySigned.set(r.eventId, r.reason);
+        }
+      }),
+    );
   }
+  await Promise.all(checking);
 
+  // Events already stored are taken as stored (and so never dropped for this copy's signatures).
   const known = await store.getEvents([...parsed.keys()]);
-  const keys = await preloadKeys(keyRing, [...parsed.values()].filter((e) => !known.has(e.eventId)), version);
+  for (const [id, reason] of badlySigned) if (!known.has(id)) dropped.push({ eventId: id, reason });
   const fresh = new Map<string, RoomEvent>();
-  for (const [id, ev] of parsed) {
-    if (known.has(id)) continue;
-    const sig = verifyEventSignatures(ev.pdu, version, (s, k) => keys.get(`${s}\u0000${k}`));
-    if (!sig.ok) {
-      dropped.push({ eventId: id, reason: sig.reason });
-      continue;
-    }
-    fresh.set(id, checkContentHash(ev.pdu) ? ev : toRoomEvent(redactPdu(ev.pdu, version), version));
+  for (const { ev, contentHashOk } of passed) {
+    if (known.has(ev.eventId)) continue;
+    fresh.set(ev.eventId, contentHashOk ? ev : toRoomEvent(redactPdu(ev.pdu, version), version));
   }
 
   // Auth events outside the batch must already be stored.
@@ -125,26 +147,26 @@ export async function importOutliers(
     const ev = available.get(id);
     if (ev) events.set(id, ev);
   }
-  return { events, rejected, dropped };
+  return { events, rejected, dropped, ids };
 }
 
 /** Fetches each signing server's keys once for the whole batch. */
-async function preloadKeys(keyRing: KeyRing, events: readonly RoomEvent[], version: RoomVersion): Promise<Map<string, VerifyKey>> {
+async function preloadKeys(keyRing: KeyRing, raws: readonly unknown[], version: RoomVersion): Promise<Map<string, VerifyKey>> {
   const wanted = new Map<string, Set<string>>();
-  for (const ev of events) {
-    for (const server of requiredSignatures(ev.pdu, version)) {
-      let ids = wanted.get(server);
-      if (!ids) {
-        ids = new Set();
-        wanted.set(server, ids);
+  for (const raw of raws) {
+    for (const [server, keyIds] of wantedKeys(raw, version)) {
+      let set = wanted.get(server);
+      if (!set) {
+        set = new Set();
+        wanted.set(server, set);
       }
-      for (const k of Object.keys(ev.pdu.signatures?.[server] ?? {})) ids.add(k);
+      for (const k of keyIds) set.add(k);
     }
   }
   const out = new Map<string, VerifyKey>();
   await Promise.all(
-    [...wanted].map(async ([server, ids]) => {
-      for (const k of await keyRing.getVerifyKeys(server, [...ids])) out.set(`${server}\u0000${k.keyId}`, k);
+    [...wanted].map(async ([server, keyIds]) => {
+      for (const k of await keyRing.getVerifyKeys(server, [...keyIds])) out.set(`${server}\u0000${k.keyId}`, k);
     }),
   );
   return out;

@@ -69,8 +69,7 @@ export class Rooms {
   /** Whether this server takes part in the room: it has the room's graph and a local user is joined. */
   async serverInRoom(roomId: string): Promise<boolean> {
     if ((await this.storage.events.getForwardExtremities(roomId)).length === 0) return false;
-    const members = await this.storage.events.getRoomMembers(roomId, ['join']);
-    return members.some((m) => domainOf(m.userId) === this.serverName);
+    return this.storage.events.hasJoinedMemberOn(roomId, this.serverName);
   }
 
   /** Hooks the account side fires: profile changes update member events; deactivation leaves rooms. */

@@ -120,6 +120,8 @@ export interface EventStore {
   getStateAfter(eventId: string): Promise<StateMap | undefined>;
 
   getCurrentState(roomId: string): Promise<StateMap>;
+  /** Only the given entries of the current state (those present): for checks that consult a few keys of a large state. */
+  getCurrentStateEntries(roomId: string, keys: ReadonlyArray<readonly [type: string, stateKey: string]>): Promise<StateMap>;
   getCurrentStateEvent(roomId: string, type: string, stateKey: string): Promise<StoredEvent | undefined>;
   getForwardExtremities(roomId: string): Promise<string[]>;
 
@@ -127,6 +129,10 @@ export interface EventStore {
   /** A user's current memberships (optionally only some kinds), with the stream position of each. */
   getRoomsForUser(userId: string, memberships?: readonly string[]): Promise<MembershipRecord[]>;
   /** Current members of a room (optionally only some kinds). */
+  /** The servers (the part after the first ':' of a user ID) with at least one joined member, sorted; done in SQL for large rooms. */
+  getJoinedServers(roomId: string): Promise<string[]>;
+  /** Whether a user of `server` is joined to the room (without listing the members). */
+  hasJoinedMemberOn(roomId: string, server: string): Promise<boolean>;
   getRoomMembers(roomId: string, memberships?: readonly string[]): Promise<MembershipRecord[]>;
   /** A user's membership events with stream positions in (fromStream, toStream], oldest first. */
   getMembershipChanges(userId: string, fromStream: number, toStream: number): Promise<MembershipRecord[]>;

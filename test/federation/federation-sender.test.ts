@@ -34,6 +34,7 @@ function setup(storage = SqliteStorage.open(':memory:')) {
     },
   };
   const members = ['@a:me.test', '@b:other.test', '@c:third.test'];
+  let memberReads = 0;
   const sender = new FederationSender({
     serverName: 'me.test',
     queue: storage.federationQueue,
@@ -43,6 +44,7 @@ function setup(storage = SqliteStorage.open(':memory:')) {
         return event && ({ event, streamOrdering: 1, rejectedReason: undefined, outlier: false, softFailed: false } as StoredEvent);
       },
       async getRoomMembers() {
+        memberReads++;
         return members.map((userId) => ({ roomId: ROOM, userId, membership: 'join', eventId: '', streamOrdering: 0, forgotten: false }));
       },
     },
@@ -58,6 +60,7 @@ function setup(storage = SqliteStorage.open(':memory:')) {
   const settle = () => new Promise((r) => setTimeout(r, 30));
   return {
     storage, sender, sent, persist, settle, members,
+    memberReads: () => memberReads,
     fail: (e: Error | undefined) => (failWith = e),
     advance: (ms: number) => (now += ms),
     hold: () => (gate = new Promise((r) => (release = r))),
@@ -140,4 +143,25 @@ test('the queue survives a restart: a new sender resumes what was not delivered'
   await again.settle();
   assert.deepEqual(again.sent.map((x) => (x.body.pdus as JsonObject[]).map((p) => (p.content as JsonObject).n)), [[7]]);
   assert.equal(again.sent[0].txnId, s.sent[0].txnId, 'same transaction ID as before the restart');
+});
+
+test('joins add their server to the cached servers of a room; other memberships re-read the members', async () => {
+  const s = setup();
+  s.members.splice(1);
+  assert.deepEqual(await s.sender.serversInRoom(ROOM), ['me.test']);
+  const member = (n: number, userId: string, membership: string) => {
+    const e = fakeEvent(n, ROOM, 'm.room.member', userId);
+    return { ...e, content: { membership }, pdu: { ...e.pdu, state_key: userId, content: { membership } } };
+  };
+  for (let i = 0; i < 50; i++) {
+    s.members.push(`@u${i}:far.test`);
+    s.persist(member(100 + i, `@u${i}:far.test`, 'join'), 'remote');
+  }
+  assert.deepEqual(await s.sender.serversInRoom(ROOM), ['me.test', 'far.test']);
+  assert.equal(s.memberReads(), 1, 'joins did not re-read the member list');
+  s.members.splice(1);
+  s.persist(member(200, '@u0:far.test', 'leave'), 'remote');
+  assert.deepEqual(await s.sender.serversInRoom(ROOM), ['me.test']);
+  assert.equal(s.memberReads(), 2);
+  s.sender.stop();
 });

@@ -204,6 +204,51 @@ test('state groups are stored as deltas and cut into snapshots', async () => {
   assert.deepEqual(new Map([...((await fresh.getStateAfter(tip)) ?? [])].sort()), new Map([...current].sort()));
 });
 
+test('a large room keeps short deltas between sparse snapshots, and every group reads back the same from a cold store', async () => {
+  const e = makeEngine();
+  const roomId = await e.createRoom(ALICE, { preset: 'public_chat' });
+  const ids: string[] = [];
+  for (let i = 0; i < 1500; i++) {
+    const user = `@u${i}:hs`;
+    const r = await e.creator.send(roomId, { type: 'm.room.member', stateKey: user, sender: user, content: { membership: 'join' } });
+    assert.ok(r.ok);
+    ids.push(r.event.eventId);
+  }
+  // Snapshots are written about every size/10 changes, not every 100: the stored entries stay
+  // within a small multiple of the number of events instead of growing with their square.
+  const entries = e.db.prepare('SELECT COUNT(*) AS n FROM state_group_entries').get() as { n: number };
+  assert.ok(entries.n < 1500 * 15, `${entries.n} state group entries`);
+  const { SqliteEventStore } = await import('../../src/storage/sqlite/event-store.js');
+  const fresh = new SqliteEventStore(e.db);
+  for (const [i, id] of ids.entries()) {
+    if (i % 37 !== 0 && i !== ids.length - 1) continue;
+    const warm = (await e.store.getStateAfter(id))!;
+    const cold = (await fresh.getStateAfter(id))!;
+    assert.equal(cold.size, warm.size);
+    assert.deepEqual(new Map([...cold].sort()), new Map([...warm].sort()));
+    assert.equal(cold.get(stateKeyOf('m.room.member', `@u${i}:hs`)), id);
+    assert.equal((await fresh.getStateBefore(id))!.has(stateKeyOf('m.room.member', `@u${i}:hs`)), false);
+  }
+  const current = await e.store.getCurrentState(roomId);
+  assert.deepEqual(new Map([...((await fresh.getStateAfter(ids[ids.length - 1])) ?? [])].sort()), new Map([...current].sort()));
+  assert.deepEqual(await e.store.getJoinedServers(roomId), ['hs']);
+  assert.equal(await e.store.hasJoinedMemberOn(roomId, 'hs'), true);
+  assert.equal(await e.store.hasJoinedMemberOn(roomId, 'elsewhere'), false);
+  assert.equal(await e.store.hasJoinedMemberOn('!nowhere:hs', 'hs'), false);
+  const some = await e.store.getCurrentStateEntries(roomId, [
+    ['m.room.create', ''],
+    ['m.room.member', '@u5:hs'],
+    ['m.room.member', '@nobody:hs'],
+  ]);
+  assert.deepEqual(
+    some,
+    new Map([
+      [stateKeyOf('m.room.create', ''), current.get(stateKeyOf('m.room.create', ''))],
+      [stateKeyOf('m.room.member', '@u5:hs'), ids[5]],
+    ]),
+  );
+});
+
 test('remote events: failing auth is stored as rejected; passing the prev state but not the current state soft-fails', async () => {
   const e = makeEngine();
   const version = getRoomVersion('12')!;

@@ -4,10 +4,10 @@
  */
 import type Database from 'better-sqlite3';
 import { toRoomEvent } from '../../core/event-format.js';
-import type { JsonObject } from '../../core/json.js';
 import type { Pdu, RoomEvent, StateMap } from '../../core/pdu.js';
 import { splitStateKey, stateKeyOf } from '../../core/pdu.js';
 import { getRoomVersion } from '../../rooms/versions.js';
+import { withStateChanges } from '../layered-state-map.js';
 import { GroupCommit } from './group-commit.js';
 import type {
   Direction,
@@ -89,6 +89,7 @@ export class SqliteEventStore implements EventStore {
   private readonly versions = new Map<string, string>();
   /** An event's state groups never change once set (an outlier has none until it gets its place in the graph). */
   private readonly eventGroups = new Lru<string, { before: number; after: number }>(EVENT_CACHE_SIZE);
+  private readonly depths = new Lru<number, number>(STATE_CACHE_SIZE * 4);
 
   private readonly statements = new Map<string, Database.Statement>();
   private readonly commits: GroupCommit;
@@ -158,6 +159,7 @@ export class SqliteEventStore implements EventStore {
     this.events.clear();
     this.groups.clear();
     this.eventGroups.clear();
+    this.depths.clear();
     this.versions.clear();
   }
 
@@ -181,14 +183,7 @@ export class SqliteEventStore implements EventStore {
     if (!outlier && !rejected) {
       if (input.stateBefore === undefined) throw new Error(`persistEvent: no state before ${ev.eventId}`);
       before = this.storeStateGroup(ev.roomId, input.stateBefore);
-      if (ev.stateKey !== undefined) {
-        const base = this.loadGroup(before);
-        const next = new Map(base);
-        next.set(stateKeyOf(ev.type, ev.stateKey), ev.eventId);
-        after = this.storeStateGroup(ev.roomId, { map: next, baseGroup: before });
-      } else {
-        after = before;
-      }
+      after = ev.stateKey === undefined ? before : this.storeDelta(ev.roomId, before, [[stateKeyOf(ev.type, ev.stateKey), ev.eventId]]);
     }
 
     // An event known so far only as an outlier (e.g. an auth event, a remote invite) now gets its place in the graph.
@@ -294,25 +289,25 @@ export class SqliteEventStore implements EventStore {
          stream_ordering = excluded.stream_ordering, forgotten = 0`,
     );
     const removeMember = this.prep('DELETE FROM room_memberships WHERE room_id = ? AND user_id = ?');
-    const memberInfo = this.prep('SELECT pdu, stream_ordering FROM events WHERE event_id = ?');
+    // SQLite reads the one field; parsing whole events here was most of writing a joined room's state.
+    const memberInfo = this.prep("SELECT json_extract(pdu, '$.content.membership') AS m, stream_ordering FROM events WHERE event_id = ?");
 
     for (const [key, eventId] of next) {
       if (current.get(key) === eventId) continue;
       const [type, stateKey] = splitStateKey(key);
       upsert.run(ev.roomId, type, stateKey, eventId);
       if (type !== 'm.room.member') continue;
-      let content: JsonObject;
+      let m: unknown;
       let at: number;
       if (eventId === ev.eventId) {
-        content = ev.content;
+        m = ev.content.membership;
         at = stream;
       } else {
-        const row = memberInfo.get(eventId) as { pdu: string; stream_ordering: number } | undefined;
+        const row = memberInfo.get(eventId) as { m: unknown; stream_ordering: number } | undefined;
         if (!row) continue;
-        content = (JSON.parse(row.pdu) as Pdu).content;
+        m = row.m;
         at = row.stream_ordering;
       }
-      const m = content.membership;
       setMember.run(ev.roomId, stateKey, typeof m === 'string' ? m : 'leave', eventId, at);
     }
     for (const key of current.keys()) {
@@ -325,45 +320,74 @@ export class SqliteEventStore implements EventStore {
 
   private storeStateGroup(roomId: string, input: StateInput): number {
     if ('group' in input) return input.group;
-    const insertGroup = this.prep('INSERT INTO state_groups (room_id, prev_group, delta_depth) VALUES (?, ?, ?)');
-    const insertEntry = this.prep('INSERT INTO state_group_entries (state_group, type, state_key, event_id) VALUES (?, ?, ?, ?)');
     if (input.baseGroup !== undefined) {
       const base = this.loadGroup(input.baseGroup);
-      const depth = (this.prep('SELECT delta_depth FROM state_groups WHERE id = ?').get(input.baseGroup) as { delta_depth: number })
-        .delta_depth;
       const changed: Array<[string, string | null]> = [];
       for (const [k, v] of input.map) if (base.get(k) !== v) changed.push([k, v]);
       for (const k of base.keys()) if (!input.map.has(k)) changed.push([k, null]);
-      if (changed.length === 0) return input.baseGroup;
-      if (depth + 1 < MAX_STATE_DELTA_DEPTH) {
-        const id = Number(insertGroup.run(roomId, input.baseGroup, depth + 1).lastInsertRowid);
-        for (const [k, v] of changed) {
-          const [type, stateKey] = splitStateKey(k);
-          insertEntry.run(id, type, stateKey, v);
-        }
-        this.groups.set(id, new Map(input.map));
-        return id;
-      }
+      return this.storeDelta(roomId, input.baseGroup, changed);
     }
-    const id = Number(insertGroup.run(roomId, null, 0).lastInsertRowid);
-    for (const [k, v] of input.map) {
+    return this.storeSnapshot(roomId, new Map(input.map));
+  }
+
+  /**
+   * The group `baseGroup` + `changes`, stored as a delta while the chain of deltas above the
+   * last full snapshot is short enough. "Short enough" grows with the state: loading a group
+   * reads its snapshot (one row per entry) plus one small delta per hop, so a chain of up to
+   * a tenth of the state's size at most doubles a cold load, while snapshots — which cost a row
+   * per entry — are written only every `size / 10` changes instead of every
+   * MAX_STATE_DELTA_DEPTH, which for a large room was most of the cost of every state event.
+   */
+  private storeDelta(roomId: string, baseGroup: number, changes: ReadonlyArray<readonly [string, string | null]>): number {
+    const base = this.loadGroup(baseGroup);
+    const real = changes.filter(([k, v]) => base.get(k) !== (v ?? undefined));
+    if (real.length === 0) return baseGroup;
+    const next = withStateChanges(base, real);
+    const depth = this.depthOf(baseGroup) + 1;
+    if (depth >= Math.max(MAX_STATE_DELTA_DEPTH, next.size / 10)) return this.storeSnapshot(roomId, next);
+    const id = Number(this.prep('INSERT INTO state_groups (room_id, prev_group, delta_depth) VALUES (?, ?, ?)').run(roomId, baseGroup, depth).lastInsertRowid);
+    const insertEntry = this.prep('INSERT INTO state_group_entries (state_group, type, state_key, event_id) VALUES (?, ?, ?, ?)');
+    for (const [k, v] of real) {
       const [type, stateKey] = splitStateKey(k);
       insertEntry.run(id, type, stateKey, v);
     }
-    this.groups.set(id, new Map(input.map));
+    this.groups.set(id, next);
+    this.depths.set(id, depth);
     return id;
+  }
+
+  /** `map` must not be modified afterwards: it is cached as the group's state. */
+  private storeSnapshot(roomId: string, map: StateMap): number {
+    const id = Number(this.prep('INSERT INTO state_groups (room_id, prev_group, delta_depth) VALUES (?, NULL, 0)').run(roomId).lastInsertRowid);
+    const insertEntry = this.prep('INSERT INTO state_group_entries (state_group, type, state_key, event_id) VALUES (?, ?, ?, ?)');
+    for (const [k, v] of map) {
+      const [type, stateKey] = splitStateKey(k);
+      insertEntry.run(id, type, stateKey, v);
+    }
+    this.groups.set(id, map);
+    this.depths.set(id, 0);
+    return id;
+  }
+
+  private depthOf(group: number): number {
+    let d = this.depths.get(group);
+    if (d === undefined) {
+      d = (this.prep('SELECT delta_depth FROM state_groups WHERE id = ?').get(group) as { delta_depth: number }).delta_depth;
+      this.depths.set(group, d);
+    }
+    return d;
   }
 
   private loadGroup(group: number): StateMap {
     const cached = this.groups.get(group);
     if (cached) return cached;
     const chain: number[] = [];
-    let base: StateMap | undefined;
+    let map: StateMap = new Map();
     const prevOf = this.prep('SELECT prev_group FROM state_groups WHERE id = ?');
     for (let g: number | null = group; g !== null; ) {
       const hit = this.groups.get(g);
       if (hit) {
-        base = hit;
+        map = hit;
         break;
       }
       chain.push(g);
@@ -371,15 +395,15 @@ export class SqliteEventStore implements EventStore {
       if (!row) throw new Error(`unknown state group ${g}`);
       g = row.prev_group;
     }
-    const map = new Map(base ?? []);
+    // All the chain's deltas, oldest first, applied in one go: later entries override earlier ones.
     const entries = this.prep('SELECT type, state_key, event_id FROM state_group_entries WHERE state_group = ?');
+    const changes: Array<readonly [string, string | null]> = [];
     for (const g of chain.reverse()) {
       for (const r of entries.all(g) as Array<{ type: string; state_key: string; event_id: string | null }>) {
-        const k = stateKeyOf(r.type, r.state_key);
-        if (r.event_id === null) map.delete(k);
-        else map.set(k, r.event_id);
+        changes.push([stateKeyOf(r.type, r.state_key), r.event_id]);
       }
     }
+    map = withStateChanges(map, changes);
     this.groups.set(group, map);
     return map;
   }
@@ -405,7 +429,8 @@ export class SqliteEventStore implements EventStore {
     const version = getRoomVersion(this.versionOf(r.room_id));
     if (!version) throw new Error(`room ${r.room_id} has an unsupported version`);
     const stored: StoredEvent = {
-      event: toRoomEvent(JSON.parse(r.pdu) as Pdu, version),
+      // The ID was computed when the event was stored; hashing it again on every read is wasted work.
+      event: toRoomEvent(JSON.parse(r.pdu) as Pdu, version, { eventId: r.event_id }),
       streamOrdering: r.stream_ordering,
       rejectedReason: r.rejected_reason ?? undefined,
       outlier: r.outlier !== 0,
@@ -492,6 +517,16 @@ export class SqliteEventStore implements EventStore {
     return new Map(rows.map((r) => [stateKeyOf(r.type, r.state_key), r.event_id]));
   }
 
+  async getCurrentStateEntries(roomId: string, keys: ReadonlyArray<readonly [string, string]>): Promise<StateMap> {
+    const one = this.prep('SELECT event_id FROM current_state WHERE room_id = ? AND type = ? AND state_key = ?');
+    const out = new Map<string, string>();
+    for (const [type, stateKey] of keys) {
+      const r = one.get(roomId, type, stateKey) as { event_id: string } | undefined;
+      if (r) out.set(stateKeyOf(type, stateKey), r.event_id);
+    }
+    return out;
+  }
+
   async getCurrentStateEvent(roomId: string, type: string, stateKey: string): Promise<StoredEvent | undefined> {
     const r = this.prep(
         `SELECT ${EVENT_COLS} FROM events WHERE event_id =
@@ -523,6 +558,21 @@ export class SqliteEventStore implements EventStore {
     const rows = this.prep('SELECT * FROM room_memberships WHERE user_id = ? ORDER BY stream_ordering')
       .all(userId) as MembershipRow[];
     return rows.filter((r) => !memberships || memberships.includes(r.membership)).map(toMembership);
+  }
+
+  async getJoinedServers(roomId: string): Promise<string[]> {
+    const rows = this.prep(
+      `SELECT DISTINCT substr(user_id, instr(user_id, ':') + 1) AS server FROM room_memberships
+       WHERE room_id = ? AND membership = 'join' AND instr(user_id, ':') > 0 ORDER BY server`,
+    ).all(roomId) as Array<{ server: string }>;
+    return rows.map((r) => r.server);
+  }
+
+  async hasJoinedMemberOn(roomId: string, server: string): Promise<boolean> {
+    const row = this.prep(
+      `SELECT 1 FROM room_memberships WHERE room_id = ? AND membership = 'join' AND substr(user_id, instr(user_id, ':') + 1) = ? LIMIT 1`,
+    ).get(roomId, server);
+    return row !== undefined;
   }
 
   async getRoomMembers(roomId: string, memberships?: readonly string[]): Promise<MembershipRecord[]> {
