@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { api, assertError, registerUser, type TestUser } from './harness/client.js';
+import { createRoomAs } from './harness/room-helpers.js';
 import { startServer, type TestServer } from './harness/server.js';
 
 const V3 = '/_matrix/client/v3';
@@ -21,11 +22,7 @@ describe('rooms: create, send, state, events, redaction', () => {
     server.cleanup();
   });
 
-  const createRoom = async (user: TestUser, body: Record<string, unknown> = {}) => {
-    const res = await api(server, 'POST', `${V3}/createRoom`, { token: user.accessToken, body });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    return res.body.room_id as string;
-  };
+  const createRoom = (user: TestUser, body: Record<string, unknown> = {}) => createRoomAs(server, user, body);
 
   test('createRoom: v12 by default, with the preset, name, topic and alias state', async () => {
     const alias = `pub${Date.now()}`;

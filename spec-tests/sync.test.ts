@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type ApiResponse, api, assertError, registerUser, type TestUser } from './harness/client.js';
+import { createRoomAs } from './harness/room-helpers.js';
 import { startServer, type TestServer } from './harness/server.js';
 
 const V3 = '/_matrix/client/v3';
@@ -27,11 +28,7 @@ describe('sync', () => {
     assert.equal(typeof res.body.next_batch, 'string');
     return res.body;
   };
-  const createRoom = async (user: TestUser, body: Record<string, unknown> = {}): Promise<string> => {
-    const res = await api(server, 'POST', `${V3}/createRoom`, { token: user.accessToken, body });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    return res.body.room_id;
-  };
+  const createRoom = (user: TestUser, body: Record<string, unknown> = {}) => createRoomAs(server, user, body);
   const send = async (user: TestUser, roomId: string, body: string, extra: Record<string, unknown> = {}): Promise<string> => {
     const res = await api(server, 'PUT', `${V3}/rooms/${enc(roomId)}/send/m.room.message/t${++txn}`, {
       token: user.accessToken,

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { api, registerUser, type TestUser } from './harness/client.js';
+import { createRoomAs } from './harness/room-helpers.js';
 import { startServer, type TestServer } from './harness/server.js';
 import { type Frame, timelineBodies, WsSyncClient } from './harness/ws-client.js';
 
@@ -29,11 +30,7 @@ describe('websocket sync', () => {
 
   const connect = (user: TestUser, query: Record<string, string> = {}) =>
     WsSyncClient.connect(server.baseUrl, { token: user.accessToken, query });
-  const createRoom = async (user: TestUser): Promise<string> => {
-    const res = await api(server, 'POST', `${V3}/createRoom`, { token: user.accessToken, body: { preset: 'public_chat' } });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    return res.body.room_id;
-  };
+  const createRoom = (user: TestUser) => createRoomAs(server, user, { preset: 'public_chat' });
   const join = async (user: TestUser, roomId: string) => {
     const res = await api(server, 'POST', `${V3}/rooms/${enc(roomId)}/join`, { token: user.accessToken, body: {} });
     assert.equal(res.status, 200, JSON.stringify(res.body));

@@ -1,4 +1,4 @@
-/** Client-API shorthands for federation spec tests: send, set state, read state and history, wait on a condition. */
+/** Client-API shorthands for spec tests: create rooms, send, set state, read state and history, wait on a condition. */
 import assert from 'node:assert/strict';
 import { api, type TestUser } from './client.js';
 import type { TestServer } from './server.js';
@@ -15,6 +15,13 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 150));
   }
+}
+
+/** POST /createRoom as `user`, asserting success; returns the room ID. */
+export async function createRoomAs(server: TestServer, user: TestUser, body: Record<string, unknown> = {}): Promise<string> {
+  const res = await api(server, 'POST', '/_matrix/client/v3/createRoom', { token: user.accessToken, body });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body.room_id as string;
 }
 
 export async function sendText(server: TestServer, user: TestUser, roomId: string, body: string): Promise<string> {
