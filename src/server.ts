@@ -28,7 +28,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const { key, created } = loadOrCreateSigningKey(config.signing_key_path);
   const storage = SqliteStorage.open(config.database.path);
   const app = createAppContext({ config, logger, storage, signingKey: key });
-  const http = createHttpApp(app, [...clientApiRoutes, ...clientListenerFederationRoutes]);
+  // With serve_federation the client port answers federation too (one port behind one proxy).
+  const servesFederation = config.listeners.client.serve_federation;
+  const http = createHttpApp(app, [...clientApiRoutes, ...(servesFederation ? federationRoutes : clientListenerFederationRoutes)]);
   const fedConfig = config.listeners.federation;
   const fedHttp = fedConfig ? createHttpApp(app, federationRoutes) : undefined;
   if (config.federation.insecure_skip_tls_verify) {
@@ -53,14 +55,23 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         { event: 'listening', listener: 'federation', host: federation.host, port: federation.port, tls: tls !== undefined },
         'listening',
       );
+      if (!tls) {
+        logger.info(
+          { event: 'federation_plain_http', host: federation.host, port: federation.port },
+          'federation listener serves plain HTTP: TLS terminated elsewhere (other servers only connect over HTTPS)',
+        );
+      }
     }
   } catch (err) {
     app.federation.close();
     await storage.close();
     throw err;
   }
-  if (federation) await app.federation.start();
-  logger.info({ event: 'listening', listener: 'client', host: client.host, port: client.port }, 'listening');
+  if (federation || servesFederation) await app.federation.start();
+  logger.info(
+    { event: 'listening', listener: 'client', host: client.host, port: client.port, federation: servesFederation },
+    'listening',
+  );
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {

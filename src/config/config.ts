@@ -73,7 +73,12 @@ const schema = z.strictObject({
     .regex(/^[A-Za-z0-9.\-[\]:]+$/, 'must be a valid server name (host or host:port)'),
   public_baseurl: z.url().optional(),
   listeners: z.strictObject({
-    client: z.strictObject({ host: hostname.default('127.0.0.1'), port: port.default(8008) }),
+    client: z.strictObject({
+      host: hostname.default('127.0.0.1'),
+      port: port.default(8008),
+      /** Also serve the federation and key routes here (one port for both, e.g. behind a TLS proxy). */
+      serve_federation: z.boolean().default(false),
+    }),
     federation: z
       .strictObject({
         host: hostname.default('0.0.0.0'),

@@ -25,7 +25,7 @@ function errorOf(raw: unknown): string {
 test('the sample config is valid and matches the documented first-run defaults', () => {
   const c = parseConfig(parse(readFileSync(SAMPLE_CONFIG_PATH, 'utf8')), '/srv/comet');
   assert.equal(c.server_name, 'localhost');
-  assert.deepEqual(c.listeners.client, { host: '127.0.0.1', port: 8008 });
+  assert.deepEqual(c.listeners.client, { host: '127.0.0.1', port: 8008, serve_federation: false });
   assert.equal(c.database.path, '/srv/comet/data/comet.db');
   assert.equal(c.signing_key_path, '/srv/comet/data/signing.key');
   assert.equal(c.listeners.federation, null);

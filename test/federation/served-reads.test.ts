@@ -90,3 +90,21 @@ test('event and timestamp_to_event', async () => {
   assert.equal(found.event_id, late);
   await assert.rejects(hs1.reads.timestampToEvent('hs2.test', roomId, lateEv.event.originServerTs + 1_000_000, 'f'), { errcode: 'M_NOT_FOUND' });
 });
+
+test('history visibility "joined": /event serves hidden events redacted, get_missing_events leaves them out, /state_ids at them is refused', async () => {
+  const { hs1, roomId, early, late } = await roomWithHistory('joined');
+  const hidden = await hs1.reads.event('hs2.test', early[2]);
+  const pdu = (hidden.pdus as unknown as Pdu[])[0];
+  assert.equal(pdu.type, 'm.room.message');
+  assert.deepEqual(pdu.content, {});
+  const seen = await hs1.reads.event('hs2.test', late);
+  assert.equal(((seen.pdus as unknown as Pdu[])[0].content as JsonObject).body, 'late');
+
+  const missing = await hs1.reads.missingEvents('hs2.test', roomId, { earliest_events: [early[0]], latest_events: [late], limit: 20 });
+  const got = bodies(missing.events as unknown as Pdu[]);
+  assert.ok(!got.some((b) => String(b).startsWith('early')), JSON.stringify(got));
+
+  await assert.rejects(hs1.reads.stateIds('hs2.test', roomId, early[2]), { errcode: 'M_FORBIDDEN' });
+  await assert.rejects(hs1.reads.state('hs2.test', roomId, early[2]), { errcode: 'M_FORBIDDEN' });
+  assert.ok(((await hs1.reads.stateIds('hs2.test', roomId, late)).pdu_ids as string[]).length > 0);
+});
