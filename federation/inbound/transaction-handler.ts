@@ -1,16 +1,19 @@
 /**
- * Inbound transactions (`PUT /send/{txnId}`): each PDU through the event pipeline as a remote
- * event, with its missing prev events fetched from the origin (`get_missing_events`) and, where
- * the gap cannot be closed, the state at the gap fetched (`/state_ids`, then the events not known
- * yet) so the event can still be checked against the state before it. EDUs go to the registry.
- * Results are stored per origin and transaction ID so a retried transaction is answered the same.
+ * Inbound transactions (`PUT /send/{txnId}`): the PDUs go through the event pipeline as remote
+ * events. Those that build on what is stored (or on each other) are checked one after the other
+ * and stored together, in one storage transaction (`pipeline.acceptBatch`). A PDU with prev
+ * events neither stored nor in the transaction has the batch so far stored first, then its
+ * missing prev events fetched from the origin (`get_missing_events`) and, where the gap cannot
+ * be closed, the state at the gap fetched (`/state_ids`, then the events not known yet) so it can
+ * still be checked against the state before it. EDUs go to the registry. Results are stored per
+ * origin and transaction ID so a retried transaction is answered the same.
  */
 import { toRoomEvent, validatePdu } from '../../src/core/event-format.js';
 import { checkContentHash } from '../../src/core/event-hashes.js';
 import { isJsonObject, type JsonObject } from '../../src/core/json.js';
 import { domainOf, type RoomEvent, type StateMap, stateKeyOf } from '../../src/core/pdu.js';
 import type { Logger } from '../../src/logger.js';
-import type { EventPipeline, PipelineOutcome } from '../../src/room-engine/event-pipeline.js';
+import type { BatchItem, EventPipeline, PipelineOutcome } from '../../src/room-engine/event-pipeline.js';
 import { getRoomVersion, type RoomVersion } from '../../src/rooms/versions.js';
 import type { EventStore } from '../../src/storage/event-store.js';
 import type { InboundTxnStore } from '../../src/storage/federation-store.js';
@@ -46,6 +49,15 @@ export interface Transaction {
 
 const enc = encodeURIComponent;
 
+/** A PDU that passed the transaction's own checks, ready for the pipeline. */
+interface ReadyPdu {
+  raw: unknown;
+  event: RoomEvent;
+  version: RoomVersion;
+}
+
+type PduResult = { eventId: string; error?: string };
+
 export class TransactionHandler {
   /** One transaction at a time per origin, as the spec expects senders to behave anyway. */
   private readonly perOrigin = new Map<string, Promise<unknown>>();
@@ -67,10 +79,35 @@ export class TransactionHandler {
     const done = await this.d.txns.getTxnResult(origin, txnId);
     if (done) return done;
     const pdus: JsonObject = {};
+    const report = (r: PduResult) => {
+      pdus[r.eventId] = r.error === undefined ? {} : { error: r.error };
+    };
+    const ready: ReadyPdu[] = [];
     for (const raw of txn.pdus) {
-      const r = await this.handlePdu(origin, raw);
-      if (r) pdus[r.eventId] = r.error === undefined ? {} : { error: r.error };
+      const r = await this.precheck(origin, raw);
+      if (r === undefined) continue;
+      if ('error' in r) report(r);
+      else ready.push(r);
     }
+    // Parents before children (a stable sort: senders send in order, this only mends the odd one out).
+    ready.sort((a, b) => a.event.depth - b.event.depth);
+    let batch: ReadyPdu[] = [];
+    const inBatch = new Set<string>();
+    for (const p of ready) {
+      if (inBatch.has(p.event.eventId)) continue;
+      const missing = (await this.missingPrevs(p.event)).filter((id) => !inBatch.has(id));
+      if (missing.length === 0) {
+        batch.push(p);
+        inBatch.add(p.event.eventId);
+        continue;
+      }
+      // Fetching fills the graph through the pipeline: what this PDU may build on is stored first.
+      for (const r of await this.acceptBatch(origin, batch)) report(r);
+      batch = [];
+      inBatch.clear();
+      report(this.result(origin, p.event, await this.acceptWithPrevs(origin, p.raw, p.event, p.version, true)));
+    }
+    for (const r of await this.acceptBatch(origin, batch)) report(r);
     for (const edu of txn.edus) {
       if (!isJsonObject(edu) || typeof edu.edu_type !== 'string' || !isJsonObject(edu.content)) continue;
       await this.d.edus.dispatch(origin, edu.edu_type, edu.content);
@@ -80,8 +117,8 @@ export class TransactionHandler {
     return result;
   }
 
-  /** Returns the event ID and error (if any) to report, or undefined for input that has no event ID. */
-  private async handlePdu(origin: string, raw: unknown): Promise<{ eventId: string; error?: string } | undefined> {
+  /** The checks of the transaction itself: a PDU for the pipeline, a refusal to report, or undefined for input with no event ID. */
+  private async precheck(origin: string, raw: unknown): Promise<ReadyPdu | (PduResult & { error: string }) | undefined> {
     const roomId = isJsonObject(raw) && typeof raw.room_id === 'string' ? raw.room_id : undefined;
     if (roomId === undefined) {
       this.d.logger.warn({ origin }, 'dropped a PDU without room_id');
@@ -99,23 +136,35 @@ export class TransactionHandler {
       return undefined;
     }
     const event = toRoomEvent(valid.value, version);
-    const fail = (error: string) => {
-      this.d.logger.warn({ origin, eventId: event.eventId, reason: error }, 'refused a PDU');
-      return { eventId: event.eventId, error };
-    };
-    if (domainOf(event.sender) !== origin) return fail(`sender ${event.sender} does not belong to origin ${origin}`);
-    if (!(await this.d.acl.allows(origin, roomId))) return fail(`${origin} is denied by the room's server ACL`);
+    if (domainOf(event.sender) !== origin) return this.refuse(origin, event, `sender ${event.sender} does not belong to origin ${origin}`);
+    if (!(await this.d.acl.allows(origin, roomId))) return this.refuse(origin, event, `${origin} is denied by the room's server ACL`);
     if (!checkContentHash(valid.value)) {
       // Spec: a PDU whose content hash does not match is redacted and then processed as usual.
       this.d.logger.warn({ origin, eventId: event.eventId }, 'content hash mismatch; processing the PDU redacted');
     }
-    const outcome = await this.acceptWithPrevs(origin, raw, event, version, true);
+    return { raw, event, version };
+  }
+
+  /** Checks and stores PDUs whose prev events are stored or earlier in the list, in one storage transaction. */
+  private async acceptBatch(origin: string, batch: readonly ReadyPdu[]): Promise<PduResult[]> {
+    if (batch.length === 0) return [];
+    const items: BatchItem[] = batch.map((p) => ({ raw: p.raw, version: p.version, opts: { origin: 'remote' } }));
+    const outcomes = await this.d.pipeline.acceptBatch(items);
+    return batch.map((p, i) => this.result(origin, p.event, outcomes[i]));
+  }
+
+  private result(origin: string, event: RoomEvent, outcome: PipelineOutcome): PduResult {
     if (outcome.status === 'persisted' || outcome.status === 'duplicate') return { eventId: event.eventId };
     if (outcome.status === 'soft_failed') {
       this.d.logger.info({ origin, eventId: event.eventId }, 'soft-failed a PDU');
       return { eventId: event.eventId };
     }
-    return fail(outcome.reason);
+    return this.refuse(origin, event, outcome.reason);
+  }
+
+  private refuse(origin: string, event: RoomEvent, error: string): PduResult & { error: string } {
+    this.d.logger.warn({ origin, eventId: event.eventId, reason: error }, 'refused a PDU');
+    return { eventId: event.eventId, error };
   }
 
   private async missingPrevs(event: RoomEvent): Promise<string[]> {

@@ -27,6 +27,7 @@ import {
   userPowerLevel,
 } from './core-rules.js';
 import type { KeyRing } from './key-ring.js';
+import { PendingBatch, type PendingState } from './pending-batch.js';
 import { KeyedQueue } from './room-queue.js';
 
 export type EventOrigin = 'local' | 'remote';
@@ -50,7 +51,22 @@ export interface CheckedEvent {
   write?: PersistEventInput;
   /** Set for events that enter the timeline once stored. */
   announce?: Omit<PersistedRoomEvent, 'event' | 'streamOrdering'>;
+  /** The state the event was checked against (absent when it was refused before that). */
+  before?: ResolvedState;
 }
+
+/** One event of a batch handed to `acceptBatch`. */
+export interface BatchItem {
+  raw: unknown;
+  version: RoomVersion;
+  opts: AcceptOptions;
+}
+
+/** How an event changes the room's current state: a whole new state, or entries on top of it. */
+type CurrentStateChange = { full?: StateMap; delta?: ReadonlyMap<string, string> };
+
+/** `check` inside a batch: the answer needs a state resolution over events not stored yet. */
+const NEEDS_STORE = Symbol('needs the batch stored first');
 
 export interface AcceptOptions {
   origin: EventOrigin;
@@ -77,6 +93,8 @@ export interface AcceptOptions {
 export interface ResolvedState {
   map: StateMap;
   group: number | undefined;
+  /** Without `group`: a stored group the state differs little from (stored as a delta on it). */
+  baseGroup?: number;
 }
 
 export interface PersistedRoomEvent {
@@ -120,10 +138,69 @@ export class EventPipeline {
   }
 
   /**
+   * Checks several events (e.g. the PDUs of one federation transaction, in order) and stores
+   * them in one storage call, holding the write locks of all their rooms. Each is checked as if
+   * the ones before it had been stored already: it may cite them as prev or auth events and is
+   * soft-fail checked against the current state they leave. An event whose check needs a state
+   * resolution over events not stored yet (a fork within the batch) has the batch so far stored
+   * first. One outcome per item, in order.
+   */
+  async acceptBatch(items: readonly BatchItem[]): Promise<PipelineOutcome[]> {
+    const rooms = [...new Set(items.map((it) => roomIdOf(it.raw)))].sort();
+    return this.exclusiveAll(rooms, async () => {
+      const outcomes: PipelineOutcome[] = new Array(items.length);
+      let batch = new PendingBatch(this.store);
+      let checked: CheckedEvent[] = [];
+      let at: number[] = [];
+      const store = async () => {
+        const stored = await this.commit(checked);
+        stored.forEach((o, j) => {
+          outcomes[at[j]] = o;
+        });
+        batch = new PendingBatch(this.store);
+        checked = [];
+        at = [];
+      };
+      for (const [i, it] of items.entries()) {
+        let c = await this.checkIn(it.raw, it.version, it.opts, batch);
+        if (c === NEEDS_STORE) {
+          await store();
+          c = (await this.checkIn(it.raw, it.version, it.opts, batch)) as CheckedEvent;
+        }
+        if (c.write === undefined) {
+          outcomes[i] = c.outcome;
+          continue;
+        }
+        await batch.add(c.write, c.before && pendingState(c.before));
+        checked.push(c);
+        at.push(i);
+      }
+      await store();
+      return outcomes;
+    });
+  }
+
+  /** Runs `task` holding the write locks of all `roomIds` (sorted, so two batches never wait on each other crosswise). */
+  private exclusiveAll<T>(roomIds: readonly string[], task: () => Promise<T>): Promise<T> {
+    const [first, ...rest] = roomIds;
+    if (first === undefined) return task();
+    return this.queue.run(first, () => this.exclusiveAll(rest, task));
+  }
+
+  /**
    * Checks an event without storing anything. The result goes to `commit`, alone or as part of a
    * chain of one room's events (the room's write lock held throughout).
    */
   async check(raw: unknown, version: RoomVersion, opts: AcceptOptions): Promise<CheckedEvent> {
+    return (await this.checkIn(raw, version, opts, undefined)) as CheckedEvent;
+  }
+
+  /**
+   * `check`, reading through `batch` (events checked earlier in the same batch) when given.
+   * Answers NEEDS_STORE only when `batch` holds events and a state resolution would involve them.
+   */
+  private async checkIn(raw: unknown, version: RoomVersion, opts: AcceptOptions, batch: PendingBatch | undefined): Promise<CheckedEvent | typeof NEEDS_STORE> {
+    const reads = batch ?? this.store;
     const valid = validatePdu(raw, version);
     if (!valid.ok) return { outcome: { status: 'invalid', reason: valid.reason } };
     let pdu = valid.value;
@@ -136,7 +213,7 @@ export class EventPipeline {
     }
     let event = toRoomEvent(pdu, version, { redactedBytes });
 
-    const existing = await this.store.getEvent(event.eventId);
+    const existing = await reads.getEvent(event.eventId);
     if (existing && !existing.outlier) {
       return { outcome: { status: 'duplicate', event: existing.event, streamOrdering: existing.streamOrdering } };
     }
@@ -156,7 +233,7 @@ export class EventPipeline {
     };
 
     // Auth against the event's own auth events.
-    const authMap = await this.store.getEvents(event.authEventIds);
+    const authMap = await reads.getEvents(event.authEventIds);
     const missingAuth = event.authEventIds.filter((id) => !authMap.has(id));
     if (missingAuth.length > 0) {
       // A remote event's missing auth events would be fetched from its origin: that arrives with federation.
@@ -167,7 +244,7 @@ export class EventPipeline {
     const implied: RoomEvent[] = [];
     if (version.roomIdFromCreateEvent && event.type !== 'm.room.create') {
       const createId = `$${event.roomId.slice(1)}`;
-      const create = authMap.get(createId) ?? (await this.store.getEvent(createId));
+      const create = authMap.get(createId) ?? (await reads.getEvent(createId));
       if (!create) return { outcome: { status: 'rejected', event, reason: `create event ${createId} not known` } };
       authMap.set(createId, create);
       implied.push(create.event);
@@ -180,26 +257,35 @@ export class EventPipeline {
     // Auth against the state before the event.
     let before = opts.stateBefore;
     if (!before) {
-      const computed = await this.stateBeforeFromPrevs(event, version);
+      const computed = batch && event.prevEventIds.some((id) => batch.isPending(id)) ? this.stateAfterPending(event, batch) : await this.stateBeforeFromPrevs(event, version);
+      if (computed === NEEDS_STORE) return NEEDS_STORE;
       if (!computed.ok) return { outcome: { status: 'rejected', event, reason: computed.reason } };
       before = computed.state;
     }
-    const beforeLookup = await this.stateLookup(before.map, version, event);
+    const beforeLookup = await this.stateLookup(before.map, version, event, reads);
     const byState = checkEventAuth(version, event, beforeLookup);
     if (!byState.allowed) return reject(byState.reason);
 
     let softFailed = false;
     if (opts.origin === 'remote' && !opts.backfilled) {
       // Only the entries the auth rules consult: reading a large room's whole state per event was O(members).
-      const current = await this.store.getCurrentStateEntries(event.roomId, this.authKeys(version, event));
-      softFailed = !checkEventAuth(version, event, await this.stateLookup(current, version, event)).allowed;
+      const current = await reads.getCurrentStateEntries(event.roomId, this.authKeys(version, event));
+      softFailed = !checkEventAuth(version, event, await this.stateLookup(current, version, event, reads)).allowed;
     }
 
-    const currentChange = softFailed || opts.backfilled ? undefined : await this.currentStateChange(event, before.map, version, opts.extremities);
-    const effectiveRedaction = await this.redactionTakesEffect(event, version, beforeLookup);
+    let currentChange: CurrentStateChange | undefined;
+    if (!softFailed && !opts.backfilled) {
+      const extremities = opts.extremities ?? (await reads.getForwardExtremities(event.roomId));
+      const change = await this.currentStateChange(event, before.map, version, extremities, batch !== undefined && batch.size > 0);
+      if (change === NEEDS_STORE) return NEEDS_STORE;
+      currentChange = change;
+    }
+    const effectiveRedaction = await this.redactionTakesEffect(event, version, beforeLookup, reads);
 
-    const stateBefore: StateInput = before.group !== undefined ? { group: before.group } : { map: before.map };
+    const stateBefore: StateInput =
+      before.group !== undefined ? { group: before.group } : { map: before.map, ...(before.baseGroup !== undefined ? { baseGroup: before.baseGroup } : {}) };
     return {
+      before,
       write: {
         event,
         softFailed,
@@ -290,6 +376,18 @@ export class EventPipeline {
     return { status: 'persisted', event, streamOrdering: persisted.streamOrdering };
   }
 
+  /**
+   * The state before an event citing events of the batch: the state after its one prev event.
+   * Several prev events would need a resolution over events not stored yet: the batch is stored first.
+   */
+  private stateAfterPending(event: RoomEvent, batch: PendingBatch): { ok: true; state: ResolvedState } | { ok: false; reason: string } | typeof NEEDS_STORE {
+    if (event.prevEventIds.length !== 1) return NEEDS_STORE;
+    const prev = event.prevEventIds[0];
+    const after = batch.stateAfter(prev);
+    if (!after) return { ok: false, reason: `state after prev event ${prev} is not known` };
+    return { ok: true, state: after };
+  }
+
   /** The state before an event: the state after its single prev event, or the resolution of several. */
   async stateBeforeFromPrevs(
     event: { type: string; prevEventIds: readonly string[] },
@@ -346,10 +444,10 @@ export class EventPipeline {
     event: RoomEvent,
     before: StateMap,
     version: RoomVersion,
-    pendingExtremities: readonly string[] | undefined,
-  ): Promise<{ full?: StateMap; delta?: ReadonlyMap<string, string> } | undefined> {
+    extremities: readonly string[],
+    unstoredEvents: boolean,
+  ): Promise<CurrentStateChange | undefined | typeof NEEDS_STORE> {
     const key = event.stateKey === undefined ? undefined : stateKeyOf(event.type, event.stateKey);
-    const extremities = pendingExtremities ?? (await this.store.getForwardExtremities(event.roomId));
     const prevs = new Set(event.prevEventIds);
     if (extremities.length === prevs.size && extremities.every((id) => prevs.has(id))) {
       return key === undefined ? undefined : { delta: new Map([[key, event.eventId]]) };
@@ -358,6 +456,8 @@ export class EventPipeline {
     if (key !== undefined) after.set(key, event.eventId);
     const others = extremities.filter((id) => !prevs.has(id) && id !== event.eventId);
     if (others.length === 0) return { full: after };
+    // The resolution reads the events of both states from the store.
+    if (unstoredEvents) return NEEDS_STORE;
     const maps: StateMap[] = [after];
     for (const id of others) {
       const s = await this.store.getStateAfter(id);
@@ -373,10 +473,10 @@ export class EventPipeline {
     return keys;
   }
 
-  private async stateLookup(state: StateMap, version: RoomVersion, event: RoomEvent): Promise<AuthStateLookup> {
+  private async stateLookup(state: StateMap, version: RoomVersion, event: RoomEvent, reads: Pick<EventStore, 'getEvents'> = this.store): Promise<AuthStateLookup> {
     const keys = this.authKeys(version, event);
     const ids = keys.map(([t, k]) => state.get(stateKeyOf(t, k))).filter((id): id is string => id !== undefined);
-    const events = await this.store.getEvents(ids);
+    const events = await reads.getEvents(ids);
     return (type, stateKey) => {
       const id = state.get(stateKeyOf(type, stateKey));
       return id === undefined ? undefined : events.get(id)?.event;
@@ -397,14 +497,18 @@ export class EventPipeline {
    * A redaction hides its target only if the target is in the same room and the redacter may
    * redact it: from v3 on the auth rules no longer check this, so servers check it here.
    */
-  private async redactionTakesEffect(event: RoomEvent, version: RoomVersion, state: AuthStateLookup): Promise<boolean> {
+  private async redactionTakesEffect(event: RoomEvent, version: RoomVersion, state: AuthStateLookup, reads: Pick<EventStore, 'getEvent'>): Promise<boolean> {
     if (event.type !== 'm.room.redaction' || event.redacts === undefined) return false;
-    const target = await this.store.getEvent(event.redacts);
+    const target = await reads.getEvent(event.redacts);
     if (!target || target.event.roomId !== event.roomId) return false;
     if (version.redactionAuthBySenderDomain) return true;
     if (domainOf(target.event.sender) === domainOf(event.sender)) return true;
     return userPowerLevel(version, event.sender, state) >= namedPowerLevel(version, 'redact', state);
   }
+}
+
+function pendingState(s: ResolvedState): PendingState {
+  return { map: s.map, group: s.group, baseGroup: s.baseGroup };
 }
 
 function lookupIn(events: readonly RoomEvent[]): AuthStateLookup {
