@@ -1,5 +1,6 @@
 /**
- * Inbound transactions in one process (servers-fixture): a PDU that lands past a gap the origin's
+ * Inbound transactions in one process (servers-fixture): the PDUs of a transaction stored in one
+ * storage transaction with their own results, a PDU that lands past a gap the origin's
  * get_missing_events cannot close, idempotency across a restart of the store, and the server ACL
  * applied per PDU.
  */
@@ -12,8 +13,10 @@ import { pino } from 'pino';
 import { EduRegistry } from '../../federation/edu/edu-registry.js';
 import { ServerAcls } from '../../federation/http/server-acls.js';
 import { type RemoteFetcher, TransactionHandler } from '../../federation/inbound/transaction-handler.js';
+import { buildEvent } from '../../src/core/event-builder.js';
 import type { JsonObject } from '../../src/core/json.js';
-import { stateKeyOf } from '../../src/core/pdu.js';
+import { type Pdu, stateKeyOf } from '../../src/core/pdu.js';
+import { getRoomVersion } from '../../src/rooms/versions.js';
 import { SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.js';
 import { type TestServer, TestFederation } from './servers-fixture.js';
 
@@ -148,4 +151,79 @@ test('the server ACL is applied per PDU: a denied origin’s PDU is refused with
   assert.deepEqual(answers[inOpen], {});
   assert.equal(await hs1.storage.events.getEvent(inClosed), undefined);
   assert.equal((await hs1.storage.events.getEvent(inOpen))?.outlier, false);
+});
+
+test('the PDUs of a transaction are checked in turn and stored in one storage call, each with its own result', async () => {
+  const fed = new TestFederation();
+  const hs1 = await fed.addServer('hs1.test', ['alice', 'carol']);
+  const hs2 = await fed.addServer('hs2.test', ['bob']);
+  const roomId = await hs1.rooms.createRoom('@alice:hs1.test', { preset: 'public_chat' });
+  await hs2.rooms.join('@bob:hs2.test', roomId, undefined, ['hs1.test']);
+  await fed.flush();
+
+  // While hs2 hears nothing: messages, a topic, a new member and her first message (which cites
+  // her join, an event of the same transaction, as an auth event), a power level change.
+  hs2.down = true;
+  const ids: string[] = [];
+  const say = async (who: string, body: string) =>
+    ids.push(await hs1.rooms.sendMessage(roomId, who, 'm.room.message', { body }, TXN(`${who}${body}`)));
+  for (let i = 0; i < 3; i++) await say('@alice:hs1.test', `a${i}`);
+  ids.push(await hs1.rooms.setState(roomId, '@alice:hs1.test', 'm.room.topic', '', { topic: 'in one go' }));
+  ids.push(await hs1.rooms.join('@carol:hs1.test', roomId, undefined).then(async () => (await hs1.storage.events.getMembership(roomId, '@carol:hs1.test'))!.eventId));
+  await say('@carol:hs1.test', 'c0');
+  const pl = (await hs1.storage.events.getCurrentStateEvent(roomId, 'm.room.power_levels', ''))!.event.content;
+  ids.push(await hs1.rooms.setState(roomId, '@alice:hs1.test', 'm.room.power_levels', '', { ...pl, events_default: 50 }));
+  // Not allowed any more: carol's power level is below events_default now.
+  const version = getRoomVersion((await hs1.storage.events.getRoom(roomId))!.version)!;
+  const state = await hs1.storage.events.getCurrentState(roomId);
+  const auth = [stateKeyOf('m.room.power_levels', ''), stateKeyOf('m.room.member', '@carol:hs1.test')].map((k) => state.get(k)!);
+  if (!version.roomIdFromCreateEvent) auth.unshift(state.get(stateKeyOf('m.room.create', ''))!);
+  const last = (await hs1.storage.events.getEvent(ids[ids.length - 1]))!.event;
+  const forbidden = buildEvent(
+    {
+      type: 'm.room.message',
+      sender: '@carol:hs1.test',
+      content: { body: 'muted' },
+      roomId,
+      prevEvents: [last.eventId],
+      authEvents: auth,
+      depth: last.depth + 1,
+      originServerTs: last.originServerTs + 1,
+    },
+    version,
+    'hs1.test',
+    hs1.deps.signingKey,
+  );
+  await fed.flush();
+  hs2.down = false;
+
+  const pdus: Pdu[] = [];
+  for (const id of ids) pdus.push((await hs1.storage.events.getEvent(id))!.event.pdu);
+  pdus.push(forbidden.pdu);
+  let persistCalls = 0;
+  const persist = hs2.storage.events.persistEvents.bind(hs2.storage.events);
+  hs2.storage.events.persistEvents = (inputs) => {
+    persistCalls++;
+    return persist(inputs);
+  };
+  const handler = handlerFor(hs2, { request: () => Promise.reject(new Error('nothing to fetch')) });
+  // Sent out of order: the handler puts parents first.
+  const result = await handler.handle('hs1.test', 'batch-1', { origin: 'hs1.test', pdus: [pdus[1], pdus[0], ...pdus.slice(2)], edus: [] });
+  const answers = result.pdus as Record<string, { error?: string }>;
+  for (const id of ids) assert.deepEqual(answers[id], {}, id);
+  assert.match(String(answers[forbidden.event.eventId]?.error), /power|level/i);
+  assert.equal(persistCalls, 1);
+
+  for (const id of ids) assert.equal((await hs2.storage.events.getEvent(id))?.outlier, false, id);
+  assert.equal((await hs2.storage.events.getEvent(forbidden.event.eventId))?.rejectedReason !== undefined, true);
+  const s1 = await hs1.storage.events.getCurrentState(roomId);
+  const s2 = await hs2.storage.events.getCurrentState(roomId);
+  assert.deepEqual(new Map([...s2].sort()), new Map([...s1].sort()));
+  assert.deepEqual(await hs2.storage.events.getForwardExtremities(roomId), [ids[ids.length - 1]]);
+  // The state before each event is the one hs1 has for it.
+  for (const id of ids) {
+    const before1 = await hs1.storage.events.getStateBefore(id);
+    const before2 = await hs2.storage.events.getStateBefore(id);
+    assert.deepEqual(new Map([...before2!].sort()), new Map([...before1!].sort()), id);
+  }
 });
