@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { api, assertError, login, registerUser, type TestUser } from './harness/client.js';
+import { api, login, registerUser, type TestUser } from './harness/client.js';
 import { fedRequest, type Federation, signedFedRequest, startFederation } from './harness/federation.js';
 import { get, mxcPath, upload } from './harness/media.js';
 import { waitForLogs } from './harness/server.js';
