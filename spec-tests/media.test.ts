@@ -28,7 +28,10 @@ describe('media repository', () => {
   let mediaDir: string;
 
   before(async () => {
-    server = await startServer({ config: { media: { max_upload_bytes: MAX_UPLOAD } } });
+    server = await startServer({
+      // other.example "lives" on a closed loopback port: remote fetches fail fast, without DNS.
+      config: { media: { max_upload_bytes: MAX_UPLOAD }, federation: { resolve: { 'other.example': '127.0.0.1:1' } } },
+    });
     mediaDir = join(server.dir, 'data', 'media');
     alice = await registerUser(server);
     bob = await registerUser(server);
@@ -124,13 +127,13 @@ describe('media repository', () => {
     assert.equal(down.headers.get('content-type'), 'application/octet-stream');
   });
 
-  test('unknown media, remote media (no federation yet) and uploads without a token', async () => {
+  test('unknown media, unreachable remote media and uploads without a token', async () => {
     const unknown = await get(server, '/_matrix/client/v1/media/download/localhost/doesNotExist', alice.accessToken);
     assert.equal(unknown.status, 404);
     assert.equal(unknown.json.errcode, 'M_NOT_FOUND');
     const remote = await get(server, '/_matrix/client/v1/media/download/other.example/abc', alice.accessToken);
-    assert.equal(remote.status, 404);
-    assert.equal(remote.json.errcode, 'M_NOT_FOUND');
+    assert.equal(remote.status, 502);
+    assert.equal(remote.json.errcode, 'M_UNKNOWN');
     const legacyNoRemote = await get(server, '/_matrix/media/v3/download/other.example/abc?allow_remote=false');
     assert.equal(legacyNoRemote.status, 404);
     const noToken = await fetch(new URL('/_matrix/media/v3/upload', server.baseUrl), { method: 'POST', body: 'x' });
