@@ -4,7 +4,7 @@
  *
  * Writing streams the media part straight from disk. Reading is incremental: the metadata part and
  * all part headers are small and bounded; the media part is handed out chunk by chunk as it arrives
- * (holding back only a delimiter's length to spot the boundary across chunk edges), and only counts
+ * (holding back only an end that could begin the delimiter, to spot it across chunk edges), and only counts
  * as complete when its closing delimiter has been seen, so a truncated transfer is an error.
  */
 import { randomBytes } from 'node:crypto';
@@ -151,7 +151,6 @@ class ChunkReader {
 
   /** Yields the bytes before `delim` as they arrive; ends once `delim` is seen. */
   async *streamUntil(delim: Buffer): AsyncGenerator<Buffer> {
-    const keep = delim.length - 1;
     for (;;) {
       const i = this.buf.indexOf(delim);
       if (i >= 0) {
@@ -159,9 +158,12 @@ class ChunkReader {
         this.buf = this.buf.subarray(i + delim.length);
         return;
       }
-      if (this.buf.length > keep) {
-        const out = this.buf.subarray(0, this.buf.length - keep);
-        this.buf = this.buf.subarray(this.buf.length - keep);
+      // Only an end that could begin a delimiter is held back: usually nothing, so chunks pass
+      // through without being copied.
+      const hold = partialMatchAtEnd(this.buf, delim);
+      if (this.buf.length > hold) {
+        const out = this.buf.subarray(0, this.buf.length - hold);
+        this.buf = this.buf.subarray(this.buf.length - hold);
         yield out;
       }
       if (!(await this.fill())) throw new MultipartError('truncated multipart body');
@@ -182,4 +184,14 @@ class ChunkReader {
     this.buf = this.buf.length === 0 ? r.value : Buffer.concat([this.buf, r.value]);
     return true;
   }
+}
+
+/** The length of the longest end of `buf` that is a proper prefix of `delim` (0 if none). */
+function partialMatchAtEnd(buf: Buffer, delim: Buffer): number {
+  let p = buf.indexOf(delim[0], Math.max(0, buf.length - delim.length + 1));
+  while (p >= 0) {
+    if (buf.subarray(p).equals(delim.subarray(0, buf.length - p))) return buf.length - p;
+    p = buf.indexOf(delim[0], p + 1);
+  }
+  return 0;
 }

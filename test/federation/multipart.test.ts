@@ -35,6 +35,15 @@ test('what the writer produces the reader gives back byte for byte, whatever the
   }
 });
 
+test('media bytes that look like the start of the delimiter are content, across any chunk edge', async () => {
+  const media = Buffer.from('\r\n--ab\r\n--a\r\n-\r\n--abX\r\r\n--'.repeat(40));
+  const all = Buffer.concat([Buffer.from('--abc\r\n\r\n{}\r\n--abc\r\n\r\n'), media, Buffer.from('\r\n--abc--\r\n')]);
+  for (let size = 1; size <= 9; size++) {
+    const parsed = await readMultipartMedia(pieces(all, size), 'abc');
+    assert.ok((await collect(parsed.body)).equals(media), `chunk size ${size}`);
+  }
+});
+
 test('preamble, quoted boundary, padding and a part without headers are accepted; a Location part has no body bytes', async () => {
   const body = Buffer.from(
     'ignored preamble\r\n--b0undary  \r\n\r\n{}\r\n--b0undary\r\nLocation: https://cdn.example/x\r\n\r\n\r\n--b0undary--\r\n',
