@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
+import { createServer as createHttpServer, type ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -28,8 +28,8 @@ function filesUnder(dir: string): string[] {
     .map((e) => join(e.parentPath, e.name));
 }
 
-/** liar.test: what it was asked, and how it answers each media ID. */
-function liarHandler(requests: string[]) {
+/** liar.test: what it was asked, and how it answers each media ID (`cdn`: where Location parts point). */
+function liarHandler(requests: string[], cdn: () => { allowed: string; refused: string }) {
   return (req: { url?: string }, res: ServerResponse) => {
     const url = req.url ?? '';
     requests.push(url);
@@ -49,6 +49,12 @@ function liarHandler(requests: string[]) {
       };
       res.on('error', () => undefined);
       pump();
+    } else if (url.startsWith('/_matrix/federation/v1/media/download/moved')) {
+      res.writeHead(200, { 'content-type': 'multipart/mixed; boundary=B' });
+      res.end(`${part(`Location: ${cdn().allowed}`)}\r\n--B--\r\n`);
+    } else if (url.startsWith('/_matrix/federation/v1/media/download/internal')) {
+      res.writeHead(200, { 'content-type': 'multipart/mixed; boundary=B' });
+      res.end(`${part(`Location: ${cdn().refused}`)}\r\n--B--\r\n`);
     } else if (url.startsWith('/_matrix/federation/v1/media/download/stall')) {
       res.writeHead(200, { 'content-type': 'multipart/mixed; boundary=B' });
       res.write(`${part('Content-Type: text/plain')}a few bytes, then nothing`);
@@ -70,19 +76,32 @@ describe('federation media', () => {
   let fed: Federation;
   let liar: Server;
   const liarRequests: string[] = [];
+  // A plain HTTP "CDN" on 127.0.0.2, the one loopback address hs2 allows Location parts to point at.
+  const cdn = createHttpServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'image/gif', 'content-disposition': 'inline; filename="moved.gif"' });
+    res.end('GIF89a from the cdn');
+  });
+  let cdnUrls = { allowed: '', refused: '' };
   let alice: TestUser;
   let bob: TestUser;
   let hs2Media: string;
 
   before(async () => {
-    liar = createServer(liarHandler(liarRequests));
+    liar = createServer(liarHandler(liarRequests, () => cdnUrls));
     await new Promise<void>((resolve) => liar.listen(0, '127.0.0.1', resolve));
     const liarPort = (liar.address() as { port: number }).port;
+    await new Promise<void>((resolve) => cdn.listen(0, '127.0.0.2', resolve));
+    const cdnPort = (cdn.address() as { port: number }).port;
+    cdnUrls = { allowed: `http://127.0.0.2:${cdnPort}/blob`, refused: `http://127.0.0.1:${cdnPort}/blob` };
     fed = await startFederation(['hs1.test', 'hs2.test'], {
       config: (name) =>
         name === 'hs2.test'
           ? {
-              media: { max_upload_bytes: HS2_MAX_BYTES, remote_fetch_timeout_ms: 3000 },
+              media: {
+                max_upload_bytes: HS2_MAX_BYTES,
+                remote_fetch_timeout_ms: 3000,
+                url_preview: { ip_range_allowlist: ['127.0.0.2/32'] },
+              },
               federation: { resolve: { 'liar.test': `127.0.0.1:${liarPort}` } },
             }
           : {},
@@ -96,6 +115,7 @@ describe('federation media', () => {
   after(async () => {
     liar.closeAllConnections();
     liar.close();
+    cdn.close();
     await fed.close();
   });
 
@@ -196,5 +216,16 @@ describe('federation media', () => {
     assert.ok(legacy, liarRequests.join(' '));
     assert.equal(new URL(legacy, 'https://x').searchParams.get('allow_remote'), 'false');
     assert.ok(liarRequests.some((u) => u.startsWith('/_matrix/federation/v1/media/download/old')));
+  });
+
+  test('a Location part is followed, but only to addresses the URL-preview policy allows', async () => {
+    const hs2 = fed.get('hs2.test').server;
+    const moved = await get(hs2, '/_matrix/client/v1/media/download/liar.test/moved', bob.accessToken);
+    assert.equal(moved.status, 200);
+    assert.equal(moved.bytes.toString(), 'GIF89a from the cdn');
+    assert.equal(moved.headers.get('content-disposition'), 'inline; filename="moved.gif"');
+    const internal = await get(hs2, '/_matrix/client/v1/media/download/liar.test/internal', bob.accessToken);
+    assert.equal(internal.status, 502);
+    assert.equal(internal.json.errcode, 'M_UNKNOWN');
   });
 });
