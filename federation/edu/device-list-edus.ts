@@ -36,6 +36,8 @@ export interface DeviceListEduDeps {
 export interface DeviceListEdus {
   /** A remote user left a room: stop tracking their devices if they share no room with us any more. */
   memberLeft(userId: string): void;
+  /** Resolves once the work queued so far for every user is done (tests, shutdown). */
+  idle(): Promise<void>;
 }
 
 const EDU = 'm.device_list_update';
@@ -144,6 +146,9 @@ export function attachDeviceListEdus(ports: EduPorts, d: DeviceListEduDeps): Dev
   }
 
   return {
+    async idle() {
+      while (perUser.size > 0) await Promise.all(perUser.values());
+    },
     memberLeft(userId) {
       if (domainOf(userId) === ports.serverName) return;
       void serial(userId, async () => {

@@ -35,8 +35,10 @@ const LAST_ACTIVE_GRANULARITY_MS = 60_000;
 const STATES: readonly PresenceState[] = ['online', 'unavailable', 'offline'];
 
 export interface PresenceEdus {
-  /** A user joined a room: bring the newcomer's server and the room's servers up to date. */
-  memberJoined(roomId: string, userId: string): void;
+  /** A user joined a room: bring the newcomer's server and the room's servers up to date (never rejects). */
+  memberJoined(roomId: string, userId: string): Promise<void>;
+  /** Expires remote presence that is due now (the timer calls this; tests with a fake clock may too). */
+  expireDue(): void;
   close(): void;
 }
 
@@ -104,7 +106,7 @@ export function attachPresenceEdus(ports: EduPorts, presence: PresenceService, o
   return {
     memberJoined(roomId, userId) {
       const server = domainOf(userId);
-      void (async () => {
+      return (async () => {
         if (server === ports.serverName) {
           const view = present.get(userId);
           if (view) await send(await ports.serversInRoom(roomId), userId, view);
@@ -117,6 +119,7 @@ export function attachPresenceEdus(ports: EduPorts, presence: PresenceService, o
         }
       })().catch(fail);
     },
+    expireDue: () => expiry.runDue(),
     close() {
       clearInterval(refresh);
       expiry.close();

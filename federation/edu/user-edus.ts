@@ -70,7 +70,7 @@ export function attachUserEdus(d: UserEduDeps): { close(): void } {
   d.pipeline.onPersisted(({ event }) => {
     if (event.type !== 'm.room.member' || event.stateKey === undefined) return;
     const membership = event.content.membership;
-    if (membership === 'join') presence.memberJoined(event.roomId, event.stateKey);
+    if (membership === 'join') void presence.memberJoined(event.roomId, event.stateKey);
     else if ((membership === 'leave' || membership === 'ban') && domainOf(event.stateKey) !== federation.serverName) deviceLists.memberLeft(event.stateKey);
   });
 
