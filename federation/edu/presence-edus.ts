@@ -60,7 +60,8 @@ export function attachPresenceEdus(ports: EduPorts, presence: PresenceService, o
   });
 
   const refresh = setInterval(() => {
-    for (const [userId, view] of present) announce(userId, view).catch(fail);
+    // Read again: the last-active time moves without a change being published.
+    for (const userId of present.keys()) presence.getPresence(userId).then((view) => announce(userId, view)).catch(fail);
   }, refreshMs);
   refresh.unref();
 
