@@ -2,7 +2,8 @@
  * Device lists across servers (`m.device_list_update`).
  *
  * Outbound: each change of a local user's devices becomes one EDU per device for the servers
- * sharing a room with the user. The user's position in the device-list stream is the EDU's
+ * sharing a room with the user, and a local user's join sends the current devices to the room's
+ * servers (which may not have been receiving them). The user's position in the device-list stream is the EDU's
  * `stream_id`, and `prev_id` names the user's previous position, so the updates of one user form
  * a chain (the positions of one user only grow, and `user/devices` reports the latest).
  *
@@ -36,6 +37,12 @@ export interface DeviceListEduDeps {
 export interface DeviceListEdus {
   /** A remote user left a room: stop tracking their devices if they share no room with us any more. */
   memberLeft(userId: string): void;
+  /**
+   * A local user joined a room: its servers may not be receiving the user's device-list updates
+   * yet, so they get the current devices at the user's current position (a server that already
+   * has that position takes it as a repeat; one that has nothing cached resyncs).
+   */
+  localJoined(roomId: string, userId: string): Promise<void>;
   /** Resolves once the work queued so far for every user is done (tests, shutdown). */
   idle(): Promise<void>;
 }
@@ -61,9 +68,9 @@ export function attachDeviceListEdus(ports: EduPorts, d: DeviceListEduDeps): Dev
     );
   });
 
-  async function announce(change: LocalDeviceListChange): Promise<void> {
+  async function announce(change: LocalDeviceListChange, to?: string[]): Promise<void> {
     const { userId, streamId } = change;
-    const servers = await ports.serversSharingRoomWith(userId);
+    const servers = to ?? (await ports.serversSharingRoomWith(userId));
     if (servers.length === 0) return;
     const prev = await d.changeLog.lastChangeFor(userId, streamId);
     // A change not about particular devices (e.g. keys) is announced for every current device.
@@ -146,6 +153,13 @@ export function attachDeviceListEdus(ports: EduPorts, d: DeviceListEduDeps): Dev
   }
 
   return {
+    localJoined(roomId, userId) {
+      return serial(userId, async () => {
+        const servers = (await ports.serversInRoom(roomId)).filter((x) => x !== ports.serverName);
+        const streamId = await d.changeLog.lastChangeFor(userId);
+        await announce({ userId, streamId, devices: [] }, servers);
+      }).catch((err) => ports.logger.error({ err, userId, roomId }, 'could not announce devices to a room'));
+    },
     async idle() {
       while (perUser.size > 0) await Promise.all(perUser.values());
     },

@@ -2,7 +2,8 @@
  * Connects the per-user real-time services to federation: presence, send-to-device messages,
  * device lists and cross-signing keys go out as EDUs and come in through the EDU registry (see the
  * attach* modules). Room membership changes feed presence (a newly shared room gets the current
- * presence) and the remote device-list cache (dropped once a user shares no room with us).
+ * presence), device lists (a local join announces the user's devices to the room's servers) and
+ * the remote device-list cache (dropped once a user shares no room with us).
  */
 import type { JsonObject } from '../../src/core/json.js';
 import { domainOf } from '../../src/core/pdu.js';
@@ -70,7 +71,11 @@ export function attachUserEdus(d: UserEduDeps): { close(): void } {
   d.pipeline.onPersisted(({ event }) => {
     if (event.type !== 'm.room.member' || event.stateKey === undefined) return;
     const membership = event.content.membership;
-    if (membership === 'join') void presence.memberJoined(event.roomId, event.stateKey);
+    if (membership === 'join') {
+      void presence.memberJoined(event.roomId, event.stateKey);
+      // A profile change is a join too; repeating the devices then is harmless.
+      if (domainOf(event.stateKey) === federation.serverName) void deviceLists.localJoined(event.roomId, event.stateKey);
+    }
     else if ((membership === 'leave' || membership === 'ban') && domainOf(event.stateKey) !== federation.serverName) deviceLists.memberLeft(event.stateKey);
   });
 

@@ -221,3 +221,17 @@ test('a remote user who shares no room any more is no longer tracked', async () 
   assert.equal(await storage.remoteDevices.getDeviceList('@r:hs2'), undefined);
   await storage.close();
 });
+
+test('a local join announces the user’s current devices to the room’s servers at the current position', async () => {
+  const { f, storage, deviceLists, edus } = deviceListSetup();
+  await deviceLists.markChanged('@a:hs1', ['D1']);
+  await edus.idle();
+  f.sent.length = 0;
+  await edus.localJoined('!room:hs1', '@a:hs1');
+  const streamId = await storage.deviceLists.lastChangeFor('@a:hs1');
+  assert.deepEqual(
+    f.sent.map((s) => [s.destinations, s.content.device_id, s.content.stream_id]),
+    [[['hs2'], 'D1', streamId]],
+  );
+  await storage.close();
+});
