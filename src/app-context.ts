@@ -3,6 +3,7 @@
  * `req.app`; services and stores receive only the parts they need.
  */
 import { attachRoomEdus } from '../federation/edu/room-edus.js';
+import { attachUserEdus } from '../federation/edu/user-edus.js';
 import { Federation } from '../federation/federation.js';
 import { FederationMediaSource } from '../federation/media/federation-media-source.js';
 import { RoomFederation } from '../federation/rooms/room-federation.js';
@@ -145,9 +146,10 @@ export function createAppContext(parts: AppContextParts): AppContext {
   });
   const toDevice = new ToDeviceService(parts.storage, notifier, now, parts.config.server_name, listenerError);
   const deviceLists = new DeviceListService(parts.storage, notifier, parts.config.server_name, listenerError);
+  const userEdus = attachUserEdus({ federation, pipeline: rooms.pipeline, storage: parts.storage, hooks, presence, toDevice, deviceLists, logger: parts.logger, now });
   hooks.devicesDeleted.on(async (userId, deviceIds) => {
     await toDevice.devicesDeleted(userId, deviceIds);
-    await deviceLists.markChanged(userId);
+    await deviceLists.markChanged(userId, deviceIds, { deleted: true });
   });
   // Sending into a room is activity on whichever of the sender's devices are connected.
   rooms.pipeline.onPersisted(({ event }) => {
@@ -178,6 +180,7 @@ export function createAppContext(parts: AppContextParts): AppContext {
     close() {
       typing.close();
       presence.close();
+      userEdus.close();
     },
   };
 }
