@@ -2,8 +2,9 @@
  * Calls through a real TURN server (coturn, started here on loopback) between real WebRTC peers
  * (node-datachannel): credentials from GET /voip/turnServer, signalling as m.call.* room events
  * through Comet and /sync, relay-only ICE, a data channel carrying messages both ways, hangup seen
- * by both; on one server (group room) and across two federated servers (DM). Also: coturn refuses
- * forged and expired credentials, so the HMAC scheme is the one coturn checks.
+ * by both; on one server (group room) and across two federated servers (a DM the remote callee
+ * was invited to). Also: coturn refuses forged and expired credentials, so the HMAC scheme is the
+ * one coturn checks.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -206,15 +207,13 @@ describe('a call across two federated servers', () => {
     await turn?.stop();
   });
 
-  test('alice on hs1 calls bob on hs2 in a public room: relay-only, data both ways, hangup seen by both', async () => {
+  test('alice on hs1 calls bob on hs2 in a DM: relay-only, data both ways, hangup seen by both', async () => {
     const hs1 = fed.get('hs1.test').server;
     const hs2 = fed.get('hs2.test').server;
     const alice = await registerUser(hs1, 'alice');
     const bob = await registerUser(hs2, 'bob');
-    const roomId = await createRoom(hs1, alice, { preset: 'public_chat' });
-    // Joined through send_join on hs1, so hs1 already counts hs2 among the room's servers.
-    // (A remote invite first would be closer to a DM, but see docs/calls.md: hs1 then refuses hs2's make_join.)
-    await join(hs2, bob, roomId, 'hs1.test');
+    const roomId = await createRoom(hs1, alice, { preset: 'trusted_private_chat', invite: [bob.userId], is_direct: true });
+    await join(hs2, bob, roomId);
     const fa = new SyncFollower(hs1, alice);
     const fb = new SyncFollower(hs2, bob);
     followers.push(fa, fb);

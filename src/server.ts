@@ -28,6 +28,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const { key, created } = loadOrCreateSigningKey(config.signing_key_path);
   const storage = SqliteStorage.open(config.database.path);
   const app = createAppContext({ config, logger, storage, signingKey: key });
+  await app.media.start();
   // With serve_federation the client port answers federation too (one port behind one proxy).
   const servesFederation = config.listeners.client.serve_federation;
   const http = createHttpApp(app, [...clientApiRoutes, ...(servesFederation ? federationRoutes : clientListenerFederationRoutes)]);

@@ -51,7 +51,10 @@ const toVerifyKey = (k: StoredServerKey): VerifyKey => ({
 
 export class ServerKeyRing implements KeyRing {
   private readonly inFlight = new Map<string, Promise<void>>();
-  private readonly lastAttempt = new Map<string, number>();
+  /** Per server: how many fetches have finished (a read that overlapped one is repeated). */
+  private readonly fetchesDone = new Map<string, number>();
+  /** `server\0keyId` → when a finished lookup last failed to produce that key. */
+  private readonly lastMiss = new Map<string, number>();
 
   constructor(private readonly d: ServerKeyRingDeps) {}
 
@@ -70,54 +73,73 @@ export class ServerKeyRing implements KeyRing {
 
   async getVerifyKeys(server: string, keyIds: readonly string[]): Promise<VerifyKey[]> {
     if (server === this.d.serverName) return this.ownKeys().filter((k) => keyIds.includes(k.keyId));
-    // A fetch under way (for another event, say) may bring these keys: wait for it rather than
-    // reading the store before it lands and, within the retry interval, not fetching again.
-    const running = this.inFlight.get(server);
-    if (running) await running;
-    const now = this.d.now();
-    let known = await this.d.store.getKeys(server, keyIds);
-    // Missing keys, and current keys whose validity ran out (the server may have extended it).
-    const wanted = keyIds.filter((id) => {
-      const k = known.find((x) => x.keyId === id);
-      return !k || (k.expiredTs === null && k.validUntilTs !== null && k.validUntilTs < now);
-    });
-    const due = wanted.filter((id) => (this.lastAttempt.get(`${server}\u0000${id}`) ?? -Infinity) + KEY_RETRY_MS <= now);
-    if (due.length > 0) {
+    // Two rounds at most: the first may only join a fetch someone else started for other key IDs.
+    for (let round = 0; ; round++) {
+      const known = await this.settledKeys(server, keyIds);
+      const now = this.d.now();
+      // Missing keys, and current keys whose validity ran out (the server may have extended it),
+      // unless a finished lookup recently failed to produce them.
+      const due = keyIds.filter((id) => {
+        const k = known.find((x) => x.keyId === id);
+        const stale = !k || (k.expiredTs === null && k.validUntilTs !== null && k.validUntilTs < now);
+        return stale && (this.lastMiss.get(`${server}\u0000${id}`) ?? -Infinity) + KEY_RETRY_MS <= now;
+      });
+      if (due.length === 0 || round === 2) return known.map(toVerifyKey);
       await this.fetchKeys(server, due);
-      known = await this.d.store.getKeys(server, keyIds);
     }
-    return known.map(toVerifyKey);
+  }
+
+  /**
+   * The stored keys, read when no fetch for `server` is under way and none finished during the
+   * read: a caller never decides from a read that a concurrent fetch has since made out of date.
+   */
+  private async settledKeys(server: string, keyIds: readonly string[]): Promise<StoredServerKey[]> {
+    for (;;) {
+      const running = this.inFlight.get(server);
+      if (running) await running.catch(() => undefined);
+      const finished = this.fetchesDone.get(server) ?? 0;
+      const known = await this.d.store.getKeys(server, keyIds);
+      if (!this.inFlight.has(server) && (this.fetchesDone.get(server) ?? 0) === finished) return known;
+    }
   }
 
   /** Fetches (once at a time per server) and stores the server's keys. */
   private fetchKeys(server: string, keyIds: readonly string[]): Promise<void> {
     const running = this.inFlight.get(server);
     if (running) return running;
-    const p = this.doFetch(server, keyIds).finally(() => this.inFlight.delete(server));
+    const p = this.doFetch(server, keyIds).finally(() => {
+      this.inFlight.delete(server);
+      this.fetchesDone.set(server, (this.fetchesDone.get(server) ?? 0) + 1);
+    });
     this.inFlight.set(server, p);
     return p;
   }
 
   private async doFetch(server: string, keyIds: readonly string[]): Promise<void> {
     const now = this.d.now();
-    for (const id of keyIds) this.lastAttempt.set(`${server}\u0000${id}`, now);
     const missing = new Set(keyIds);
     try {
-      const raw = await this.d.transport.fetchServerKeys(server);
-      for (const id of await this.accept(server, raw, now)) missing.delete(id);
-    } catch (err) {
-      this.d.logger.info({ server, err: (err as Error).message }, 'fetching server keys directly failed');
-    }
-    if (missing.size === 0) return;
-    for (const notary of this.d.notaries) {
-      if (notary.serverName === server || missing.size === 0) continue;
       try {
-        for (const id of await this.fromNotary(notary, server, [...missing], now)) missing.delete(id);
+        const raw = await this.d.transport.fetchServerKeys(server);
+        for (const id of await this.accept(server, raw, now)) missing.delete(id);
       } catch (err) {
-        this.d.logger.info({ server, notary: notary.serverName, err: (err as Error).message }, 'notary key query failed');
+        this.d.logger.info({ server, err: (err as Error).message }, 'fetching server keys directly failed');
       }
+      for (const notary of this.d.notaries) {
+        if (notary.serverName === server || missing.size === 0) continue;
+        try {
+          for (const id of await this.fromNotary(notary, server, [...missing], now)) missing.delete(id);
+        } catch (err) {
+          this.d.logger.info({ server, notary: notary.serverName, err: (err as Error).message }, 'notary key query failed');
+        }
+      }
+      if (missing.size > 0) this.d.logger.warn({ server, keyIds: [...missing] }, 'server keys not found');
+    } finally {
+      // Only a lookup that has finished without the key counts as a miss: one still under way
+      // says nothing yet (a request arriving meanwhile waits for it instead).
+      const done = this.d.now();
+      for (const id of missing) this.lastMiss.set(`${server}\u0000${id}`, done);
     }
-    if (missing.size > 0) this.d.logger.warn({ server, keyIds: [...missing] }, 'server keys not found');
   }
 
   /** Verifies and stores a key response for `server`; returns the key IDs it provided. */

@@ -143,3 +143,37 @@ test('responses that are forged or for another server are refused', async () => 
   w.servers.set('c.test', { key: generateSigningKey('c1'), old: [], validity: DAY });
   assert.deepEqual(await r.getVerifyKeys('c.test', ['ed25519:a1']), []);
 });
+
+test('concurrent lookups of a server not seen before all get its key, from one fetch', async () => {
+  const w = world();
+  w.servers.set('a.test', { key: generateSigningKey('a1'), old: [], validity: DAY });
+  const { ring: r } = ring(w);
+  // Two requests from a new server arrive together (say make_join and a /send): both find the
+  // store empty; neither may then conclude from the other's attempt that the key does not exist.
+  const got = await Promise.all([1, 2, 3].map(() => r.getVerifyKeys('a.test', ['ed25519:a1'])));
+  assert.deepEqual(got.map((k) => k.map((x) => x.keyId)), [['ed25519:a1'], ['ed25519:a1'], ['ed25519:a1']]);
+  assert.deepEqual(w.calls, ['direct a.test']);
+});
+
+test('a lookup arriving while a slow fetch is under way waits for it rather than counting it as a miss', async () => {
+  const w = world();
+  w.servers.set('a.test', { key: generateSigningKey('a1'), old: [], validity: DAY });
+  const { ring: r } = ring(w);
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const direct = w.transport.fetchServerKeys;
+  w.transport.fetchServerKeys = async (server) => {
+    await gate;
+    return direct(server);
+  };
+  // The first request from a.test starts the fetch (e.g. the invitee server's get_missing_events);
+  // its make_join arrives before the key does.
+  const first = r.getVerifyKeys('a.test', ['ed25519:a1']);
+  await new Promise((resolve) => setImmediate(resolve));
+  const second = r.getVerifyKeys('a.test', ['ed25519:a1']);
+  release();
+  for (const keys of await Promise.all([first, second])) assert.deepEqual(keys.map((k) => k.keyId), ['ed25519:a1']);
+  assert.deepEqual(w.calls, ['direct a.test']);
+});
