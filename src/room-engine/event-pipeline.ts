@@ -12,7 +12,7 @@ import { toRoomEvent, validatePdu } from '../core/event-format.js';
 import type { StateMap } from '../core/pdu.js';
 import { redactPdu } from '../core/redaction.js';
 import type { RoomVersion } from '../rooms/versions.js';
-import type { EventStore, PersistedChain } from '../storage/event-store.js';
+import type { EventStore, PersistedChain, PersistOptions } from '../storage/event-store.js';
 import { checkEventAuth } from './core-rules.js';
 import { EventChecks, lookupIn } from './event-checks.js';
 import type { KeyRing } from './key-ring.js';
@@ -20,6 +20,8 @@ import { PendingBatch, type PendingState } from './pending-batch.js';
 import {
   type AcceptOptions,
   type BatchItem,
+  type BatchOptions,
+  type BatchResult,
   type CheckedEvent,
   NEEDS_STORE,
   type PersistedListener,
@@ -34,6 +36,8 @@ import { StateBefore } from './state-before.js';
 export type {
   AcceptOptions,
   BatchItem,
+  BatchOptions,
+  BatchResult,
   CheckedEvent,
   EventOrigin,
   PersistedListener,
@@ -84,22 +88,27 @@ export class EventPipeline {
    * soft-fail checked against the current state they leave. An event whose check needs a state
    * resolution over events not stored yet (a fork within the batch) has the batch so far stored
    * first. One outcome per item, in order.
+   *
+   * With `inboundTxn`, the record it builds from the outcomes (as they stand once every write is
+   * stored) goes into the same storage transaction as the batch's last writes; `inboundTxnStored`
+   * says whether it was stored (not when that transaction failed).
    */
-  async acceptBatch(items: readonly BatchItem[]): Promise<PipelineOutcome[]> {
+  async acceptBatch(items: readonly BatchItem[], opts: BatchOptions = {}): Promise<BatchResult> {
     const rooms = [...new Set(items.map((it) => roomIdOf(it.raw)))].sort();
     return this.exclusiveAll(rooms, async () => {
       const outcomes: PipelineOutcome[] = new Array(items.length);
       let batch = new PendingBatch(this.store);
       let checked: CheckedEvent[] = [];
       let at: number[] = [];
-      const store = async () => {
-        const stored = await this.commit(checked);
-        stored.forEach((o, j) => {
+      const store = async (persistOpts: PersistOptions = {}) => {
+        const stored = await this.persist(checked, persistOpts);
+        stored.outcomes.forEach((o, j) => {
           outcomes[at[j]] = o;
         });
         batch = new PendingBatch(this.store);
         checked = [];
         at = [];
+        return stored.chain;
       };
       for (const [i, it] of items.entries()) {
         let c = await this.checks.check(it.raw, it.version, it.opts, batch);
@@ -115,8 +124,17 @@ export class EventPipeline {
         checked.push(c);
         at.push(i);
       }
-      await store();
-      return outcomes;
+      if (!opts.inboundTxn) {
+        await store();
+        return { outcomes, inboundTxnStored: false };
+      }
+      // The outcomes the writes get once stored: only the stream orderings are still to come.
+      const expected = [...outcomes];
+      checked.forEach((c, j) => {
+        expected[at[j]] = c.outcome;
+      });
+      const chain = await store({ inboundTxn: opts.inboundTxn(expected) });
+      return { outcomes, inboundTxnStored: chain.inboundTxnStored === true };
     });
   }
 
@@ -142,10 +160,15 @@ export class EventPipeline {
    * rest of the chain come back as `error` (they may build on the failed one).
    */
   async commit(checked: readonly CheckedEvent[]): Promise<PipelineOutcome[]> {
+    return (await this.persist(checked, {})).outcomes;
+  }
+
+  /** `commit`, with what the store answered. A record in `opts` is stored even when no event is to be. */
+  private async persist(checked: readonly CheckedEvent[], opts: PersistOptions): Promise<{ outcomes: PipelineOutcome[]; chain: PersistedChain }> {
     const writes = checked.filter((c) => c.write !== undefined);
     let chain: PersistedChain;
     try {
-      chain = writes.length === 0 ? { persisted: [] } : await this.store.persistEvents(writes.map((c) => c.write!));
+      chain = writes.length === 0 && !opts.inboundTxn ? { persisted: [] } : await this.store.persistEvents(writes.map((c) => c.write!), opts);
     } catch (error) {
       chain = { persisted: [], error };
     }
@@ -169,7 +192,7 @@ export class EventPipeline {
         for (const l of this.listeners) l(announced);
       }
     }
-    return outcomes;
+    return { outcomes, chain };
   }
 
   /**

@@ -6,6 +6,7 @@
 import type { RoomEvent, StateMap } from '../core/pdu.js';
 import type { RoomVersion } from '../rooms/versions.js';
 import type { PersistEventInput } from '../storage/event-store.js';
+import type { InboundTxnRecord } from '../storage/federation-store.js';
 
 export type EventOrigin = 'local' | 'remote';
 
@@ -37,6 +38,21 @@ export interface BatchItem {
   raw: unknown;
   version: RoomVersion;
   opts: AcceptOptions;
+}
+
+export interface BatchOptions {
+  /**
+   * Builds a received federation transaction's answer from the batch's outcomes (one per item, as
+   * they stand once stored), to be stored in the same storage transaction as the batch's last events.
+   */
+  inboundTxn?: (outcomes: readonly PipelineOutcome[]) => InboundTxnRecord;
+}
+
+export interface BatchResult {
+  /** One per item, in order. */
+  outcomes: PipelineOutcome[];
+  /** The `inboundTxn` record was stored (with the batch's last events). */
+  inboundTxnStored: boolean;
 }
 
 export interface AcceptOptions {
