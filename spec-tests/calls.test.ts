@@ -10,17 +10,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PeerConnection } from 'node-datachannel';
 import { turnPassword } from '../src/calls/turn-credentials.js';
-import {
-  answerCall,
-  type CallSide,
-  fetchTurnCredentials,
-  iceServersFrom,
-  placeCall,
-  receivedOn,
-  SyncFollower,
-  sendCallEvent,
-  type TurnCredentials,
-} from './harness/call-peer.js';
+import { type EventFollower, SyncFollower, WsFollower } from './harness/call-followers.js';
+import { type CallSide, fetchTurnCredentials, fullCall, iceServersFrom, sendCallEvent, type TurnCredentials } from './harness/call-peer.js';
 import { api, registerUser, type TestUser } from './harness/client.js';
 import { type Federation, startFederation } from './harness/federation.js';
 import { startServer, type TestServer } from './harness/server.js';
@@ -44,47 +35,6 @@ async function join(server: TestServer, user: TestUser, roomId: string, via?: st
   assert.equal(res.status, 200, JSON.stringify(res.body));
 }
 
-/** Runs one whole call from caller to callee and checks everything the issue asks of it. */
-async function fullCall(caller: CallSide, callee: CallSide, callId: string, observers: SyncFollower[] = []): Promise<void> {
-  const answering = answerCall(callee, callId);
-  const placed = await placeCall(caller, callId, callee.user.userId);
-  const answered = await answering;
-  assert.equal(answered.invite.content.offer.type, 'offer');
-  assert.equal(answered.invite.content.invitee, callee.user.userId);
-  const calleeLeg = await answered.leg;
-  await placed.connected;
-  const callerLeg = placed.leg;
-  try {
-    callerLeg.channel.sendMessage('hello from the caller');
-    await receivedOn(calleeLeg, 'hello from the caller');
-    calleeLeg.channel.sendMessage('hello from the callee');
-    await receivedOn(callerLeg, 'hello from the callee');
-
-    for (const leg of [callerLeg, calleeLeg]) {
-      const pair = leg.pc.getSelectedCandidatePair();
-      assert.ok(pair, 'a candidate pair was selected');
-      assert.equal(pair.local.type, 'relay', JSON.stringify(pair));
-      assert.equal(pair.remote.type, 'relay', JSON.stringify(pair));
-    }
-
-    await sendCallEvent(caller, 'm.call.hangup', { call_id: callId, party_id: callerLeg.partyId, version: '1', reason: 'user_hangup' });
-    const isHangup = (e: Json) => e.type === 'm.call.hangup' && e.content.call_id === callId;
-    for (const f of [caller.follower, callee.follower, ...observers]) {
-      const seen = await f.waitFor(`${callId} hangup`, isHangup);
-      assert.equal(seen.event.content.reason, 'user_hangup');
-    }
-    // Everyone else in the room saw the whole negotiation in order.
-    for (const f of observers) {
-      for (const type of ['m.call.invite', 'm.call.answer', 'm.call.select_answer', 'm.call.candidates']) {
-        await f.waitFor(`${callId} ${type}`, (e) => e.type === type && e.content.call_id === callId);
-      }
-    }
-  } finally {
-    callerLeg.pc.close();
-    calleeLeg.pc.close();
-  }
-}
-
 /** Whether relay candidates can be gathered with these credentials (coturn answers Allocate or refuses it). */
 async function gathersRelay(creds: TurnCredentials): Promise<boolean> {
   const pc = new PeerConnection('probe', { iceServers: iceServersFrom(creds), iceTransportPolicy: 'relay', bindAddress: '127.0.0.4' });
@@ -105,7 +55,7 @@ describe('calls through coturn', () => {
   let alice: TestUser;
   let bob: TestUser;
   let carol: TestUser;
-  const followers: SyncFollower[] = [];
+  const followers: EventFollower[] = [];
 
   before(async () => {
     turn = await startTurn();
@@ -153,6 +103,34 @@ describe('calls through coturn', () => {
     const caller: CallSide = { server: hs, user: alice, roomId, follower: fa, bindAddress: '127.0.0.2', creds: await fetchTurnCredentials(hs, alice) };
     const callee: CallSide = { server: hs, user: bob, roomId, follower: fb, bindAddress: '127.0.0.3', creds: await fetchTurnCredentials(hs, bob) };
     await fullCall(caller, callee, 'group-call-1', [fc]);
+  });
+
+  test('over WebSocket sync: the callee and an observer get every m.call.* type on their sockets and signal there', async () => {
+    const roomId = await createRoom(hs, alice, { preset: 'private_chat', invite: [bob.userId, carol.userId], name: 'ws call' });
+    await join(hs, bob, roomId);
+    await join(hs, carol, roomId);
+    const fa = await follow(hs, alice);
+    const [fb, fc] = [new WsFollower(hs, bob), new WsFollower(hs, carol)];
+    followers.push(fb, fc);
+    await Promise.all([fb.start(), fc.start()]);
+    // alice on /sync and HTTP, bob entirely on his socket: the call crosses transports both ways.
+    const caller: CallSide = { server: hs, user: alice, roomId, follower: fa, bindAddress: '127.0.0.2', creds: await fetchTurnCredentials(hs, alice) };
+    const callee: CallSide = { server: hs, user: bob, roomId, follower: fb, bindAddress: '127.0.0.3', creds: await fetchTurnCredentials(hs, bob) };
+    await fullCall(caller, callee, 'ws-call-1', [fc]);
+    assert.deepEqual([...new Set(fb.sent)].sort(), ['m.call.answer', 'm.call.candidates']);
+
+    // The other two types: a second invite that bob rejects and alice renegotiates, all seen on the sockets.
+    const base = { call_id: 'ws-call-2', version: '1' };
+    await sendCallEvent(caller, 'm.call.invite', { ...base, party_id: 'pa', lifetime: 60_000, offer: { type: 'offer', sdp: 'v=0\r\n' } });
+    await fb.waitFor('invite 2', (e) => e.type === 'm.call.invite' && e.content.call_id === 'ws-call-2');
+    await sendCallEvent(caller, 'm.call.negotiate', { ...base, party_id: 'pa', lifetime: 10_000, description: { type: 'offer', sdp: 'v=0\r\n' } });
+    await sendCallEvent(callee, 'm.call.reject', { ...base, party_id: 'pb' });
+    assert.equal((await fa.waitFor('reject', (e) => e.type === 'm.call.reject' && e.content.call_id === 'ws-call-2')).event.sender, bob.userId);
+    const types = ['m.call.invite', 'm.call.candidates', 'm.call.answer', 'm.call.select_answer', 'm.call.negotiate', 'm.call.reject', 'm.call.hangup'];
+    for (const f of [fb, fc]) {
+      for (const type of types) await f.waitFor(`${type} on the socket`, (e, r) => r === roomId && e.type === type);
+    }
+    assert.ok(fb.syncFrames > 0 && fc.syncFrames > 0);
   });
 
   test('m.call.reject and m.call.negotiate reach the other party', async () => {
