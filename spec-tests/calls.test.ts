@@ -7,15 +7,18 @@
  * one coturn checks.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PeerConnection } from 'node-datachannel';
 import { turnPassword } from '../src/calls/turn-credentials.js';
 import { type EventFollower, SyncFollower, WsFollower } from './harness/call-followers.js';
 import { type CallSide, fetchTurnCredentials, fullCall, iceServersFrom, sendCallEvent, type TurnCredentials } from './harness/call-peer.js';
 import { api, registerUser, type TestUser } from './harness/client.js';
+import { eventually } from './harness/eventually.js';
 import { type Federation, startFederation } from './harness/federation.js';
 import { startServer, type TestServer } from './harness/server.js';
-import { startTurn, type TurnServer } from './harness/turn.js';
+import { startTurn, startTurnFromConfig, type TurnServer } from './harness/turn.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: raw JSON from the wire
 type Json = any;
@@ -95,6 +98,39 @@ describe('calls through coturn', () => {
     assert.match(turn.output(), /check_stun_auth|401/, 'coturn logged the refusals');
   });
 
+  test('the coturn configuration in docs/calls.md, run on loopback, accepts Comet’s credentials and refuses forged ones', async () => {
+    const doc = readFileSync(new URL('../../docs/calls.md', import.meta.url), 'utf8');
+    const block = /A working `\/etc\/turnserver\.conf`[\s\S]*?```\n([\s\S]*?)```/.exec(doc)?.[1];
+    assert.ok(block, 'docs/calls.md has the coturn configuration block');
+    for (const key of ['use-auth-secret', 'static-auth-secret=', 'realm=', 'listening-port=', 'relay-ip=']) assert.match(block, new RegExp(`^${key}`, 'm'));
+    // Only what must differ on a test machine changes: addresses and ports, the secret, no TLS
+    // certificate, logs to stdout. Auth, realm, quotas and the denied peer ranges stay as documented.
+    const docTurn = await startTurnFromConfig(turn.secret, ({ port, minPort, maxPort, dir }) => {
+      const lines = block.split('\n').flatMap((line) => {
+        const key = line.split('=')[0];
+        if (['tls-listening-port', 'cert', 'pkey'].includes(key)) return [];
+        const set: Record<string, string> = {
+          'listening-ip': '127.0.0.1',
+          'relay-ip': '127.0.0.1',
+          'listening-port': String(port),
+          'min-port': String(minPort),
+          'max-port': String(maxPort),
+          'static-auth-secret': turn.secret,
+          'log-file': 'stdout',
+        };
+        return key in set && line.includes('=') ? [`${key}=${set[key]}`] : [line];
+      });
+      return [...lines, 'no-tls', 'no-dtls', 'simple-log', `pidfile=${joinPath(dir, 'turnserver.pid')}`, `userdb=${joinPath(dir, 'turndb')}`, ''].join('\n');
+    });
+    try {
+      const creds = { ...(await fetchTurnCredentials(hs, alice)), uris: [docTurn.uri] };
+      assert.equal(await gathersRelay(creds), true, docTurn.output());
+      assert.equal(await gathersRelay({ ...creds, password: turnPassword('not the secret', creds.username) }), false);
+    } finally {
+      await docTurn.stop();
+    }
+  });
+
   test('a call in a group room: relay-only, data both ways, hangup seen by everyone', async () => {
     const roomId = await createRoom(hs, alice, { preset: 'private_chat', invite: [bob.userId, carol.userId], name: 'group call' });
     await join(hs, bob, roomId);
@@ -151,20 +187,37 @@ describe('calls through coturn', () => {
   });
 
   test('call invites notify while live and not once their lifetime has passed', async () => {
+    // The rule that makes them notify: the spec's .m.rule.call (notify, ring).
+    const rules = await api(hs, 'GET', '/_matrix/client/v3/pushrules/', { token: carol.accessToken });
+    const callRule = rules.body.global.underride.find((r: Json) => r.rule_id === '.m.rule.call');
+    assert.deepEqual(callRule?.conditions, [{ kind: 'event_match', key: 'type', pattern: 'm.call.invite' }]);
+    assert.deepEqual(callRule?.actions, ['notify', { set_tweak: 'sound', value: 'ring' }]);
+
     const roomId = await createRoom(hs, alice, { preset: 'trusted_private_chat', invite: [carol.userId], is_direct: true });
     await join(hs, carol, roomId);
-    const a: CallSide = { server: hs, user: alice, roomId, follower: followers[0], bindAddress: '127.0.0.2', creds: await fetchTurnCredentials(hs, alice) };
+    const a: CallSide = { server: hs, user: alice, roomId, follower: await follow(hs, alice), bindAddress: '127.0.0.2', creds: await fetchTurnCredentials(hs, alice) };
     const counts = async () => {
       const res = await api(hs, 'GET', '/_matrix/client/v3/sync', { token: carol.accessToken });
       return res.body.rooms.join[roomId].unread_notifications;
     };
+    const invite = (callId: string, lifetime: number) =>
+      sendCallEvent(a, 'm.call.invite', { call_id: callId, party_id: 'pa', version: '1', lifetime, offer: { type: 'offer', sdp: 'v=0\r\n' } });
     assert.equal((await counts()).notification_count, 0);
-    await sendCallEvent(a, 'm.call.invite', { call_id: 'live', party_id: 'pa', version: '1', lifetime: 600_000, offer: { type: 'offer', sdp: 'v=0\r\n' } });
+    await invite('live', 600_000);
     assert.equal((await counts()).notification_count, 1, 'a live invite notifies');
     const sentAt = Date.now();
-    await sendCallEvent(a, 'm.call.invite', { call_id: 'stale', party_id: 'pa', version: '1', lifetime: 1, offer: { type: 'offer', sdp: 'v=0\r\n' } });
+    await invite('stale', 1);
     while (Date.now() - sentAt < 5) await new Promise((r) => setTimeout(r, 5));
-    assert.equal((await counts()).notification_count, 1, 'the expired invite does not');
+    assert.equal((await counts()).notification_count, 1, 'an invite that arrives expired does not');
+    // One that rings for a while: it counts, and stops counting once nobody answered in time.
+    // (Its expiry is origin_server_ts + 3 s, no earlier than ringAt + 3 s on the same clock.)
+    const ringAt = Date.now();
+    await invite('ringing', 3_000);
+    const ringing = (await counts()).notification_count;
+    const stoppedAt = ringAt + 3_000;
+    if (Date.now() < stoppedAt) assert.equal(ringing, 2, 'a ringing invite counts');
+    await eventually(async () => (await counts()).notification_count === 1, 'the unanswered invite stopped counting', 15_000);
+    assert.ok(Date.now() >= stoppedAt, 'not before its lifetime was over');
   });
 });
 
