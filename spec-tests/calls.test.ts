@@ -238,7 +238,7 @@ describe('a call across two federated servers', () => {
     await turn?.stop();
   });
 
-  test('alice on hs1 calls bob on hs2 in a DM: relay-only, data both ways, hangup seen by both', async () => {
+  test('alice on hs1 calls bob on hs2 in a DM: relay-only, data both ways, hangup seen by both; reject and negotiate cross too', async () => {
     const hs1 = fed.get('hs1.test').server;
     const hs2 = fed.get('hs2.test').server;
     const alice = await registerUser(hs1, 'alice');
@@ -252,5 +252,14 @@ describe('a call across two federated servers', () => {
     const caller: CallSide = { server: hs1, user: alice, roomId, follower: fa, bindAddress: '127.0.0.2', creds: await fetchTurnCredentials(hs1, alice) };
     const callee: CallSide = { server: hs2, user: bob, roomId, follower: fb, bindAddress: '127.0.0.3', creds: await fetchTurnCredentials(hs2, bob) };
     await fullCall(caller, callee, 'fed-call-1');
+
+    // The two types a connected call does not use, across the servers too.
+    const base = { call_id: 'fed-call-2', version: '1' };
+    await sendCallEvent(caller, 'm.call.invite', { ...base, party_id: 'pa', lifetime: 60_000, offer: { type: 'offer', sdp: 'v=0\r\n' } });
+    await fb.waitFor('invite 2', (e) => e.type === 'm.call.invite' && e.content.call_id === 'fed-call-2');
+    await sendCallEvent(caller, 'm.call.negotiate', { ...base, party_id: 'pa', lifetime: 10_000, description: { type: 'offer', sdp: 'v=0\r\n' } });
+    await sendCallEvent(callee, 'm.call.reject', { ...base, party_id: 'pb' });
+    await fb.waitFor('negotiate', (e) => e.type === 'm.call.negotiate' && e.content.call_id === 'fed-call-2');
+    await fa.waitFor('reject', (e) => e.type === 'm.call.reject' && e.content.call_id === 'fed-call-2');
   });
 });
