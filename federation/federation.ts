@@ -69,7 +69,7 @@ export class Federation {
     });
     this.acl = new ServerAcls(d.storage.events);
     this.edus = new EduRegistry(d.logger);
-    this.deviceKeys = new DeviceKeysService(this.serverName, d.storage.devices);
+    this.deviceKeys = new DeviceKeysService(this.serverName, d.storage.devices, (userId) => d.storage.deviceLists.lastChangeFor(userId));
     this.sender = new FederationSender({
       serverName: this.serverName,
       queue: d.storage.federationQueue,

@@ -3,7 +3,9 @@
  * `req.app`; services and stores receive only the parts they need.
  */
 import { attachRoomEdus } from '../federation/edu/room-edus.js';
+import { attachUserEdus } from '../federation/edu/user-edus.js';
 import { Federation } from '../federation/federation.js';
+import { FederationMediaSource } from '../federation/media/federation-media-source.js';
 import { RoomFederation } from '../federation/rooms/room-federation.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config, RateLimitAction } from './config/config.js';
@@ -20,6 +22,7 @@ import type { SigningKey } from './core/signing.js';
 import type { Logger } from './logger.js';
 import { MediaRepository } from './media/media-repository.js';
 import type { RemoteMediaSource } from './media/remote-media.js';
+import { IpPolicy } from './media/url-preview/ip-policy.js';
 import { UrlPreviewer } from './media/url-preview/url-previewer.js';
 import { InProcessNotifier, type Notifier } from './notifier.js';
 import { RoomReads } from './room-engine/room-reads.js';
@@ -71,7 +74,7 @@ export interface AppContextParts {
   storage: Storage;
   signingKey: SigningKey;
   clock?: Clock;
-  /** Where media on other servers comes from (federation, later); none by default. */
+  /** Where media on other servers comes from; over federation by default. */
   remoteMedia?: RemoteMediaSource;
 }
 
@@ -116,7 +119,14 @@ export function createAppContext(parts: AppContextParts): AppContext {
     store: parts.storage.media,
     logger: parts.logger,
     now: () => clock.now(),
-    remote: parts.remoteMedia,
+    remote:
+      parts.remoteMedia ??
+      new FederationMediaSource({
+        client: federation.client,
+        // A `Location` an origin sends is fetched under the same address rules as URL previews.
+        locationPolicy: new IpPolicy(parts.config.media.url_preview.ip_range_denylist, parts.config.media.url_preview.ip_range_allowlist),
+        logger: parts.logger,
+      }),
   });
   const now = () => clock.now();
   const listenerError = (err: unknown) => parts.logger.error({ err }, 'real-time listener failed');
@@ -136,9 +146,10 @@ export function createAppContext(parts: AppContextParts): AppContext {
   });
   const toDevice = new ToDeviceService(parts.storage, notifier, now, parts.config.server_name, listenerError);
   const deviceLists = new DeviceListService(parts.storage, notifier, parts.config.server_name, listenerError);
+  const userEdus = attachUserEdus({ federation, pipeline: rooms.pipeline, storage: parts.storage, hooks, presence, toDevice, deviceLists, logger: parts.logger, now });
   hooks.devicesDeleted.on(async (userId, deviceIds) => {
     await toDevice.devicesDeleted(userId, deviceIds);
-    await deviceLists.markChanged(userId);
+    await deviceLists.markChanged(userId, deviceIds, { deleted: true });
   });
   // Sending into a room is activity on whichever of the sender's devices are connected.
   rooms.pipeline.onPersisted(({ event }) => {
@@ -169,6 +180,7 @@ export function createAppContext(parts: AppContextParts): AppContext {
     close() {
       typing.close();
       presence.close();
+      userEdus.close();
     },
   };
 }

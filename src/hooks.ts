@@ -3,6 +3,7 @@
  * account code knowing about them (e.g. the rooms module sends new m.room.member events when a
  * profile changes; the rooms module makes a deactivated user leave their rooms).
  */
+import type { JsonObject } from './core/json.js';
 import type { Profile } from './storage/storage.js';
 
 type Listener<A extends unknown[]> = (...args: A) => Promise<void> | void;
@@ -27,4 +28,9 @@ export class Hooks {
   readonly userDeactivated = new Hook<[userId: string]>();
   /** After devices were deleted: drop their end-to-end keys and notify device lists here. */
   readonly devicesDeleted = new Hook<[userId: string, deviceIds: readonly string[]]>();
+  /**
+   * After a local user's cross-signing keys were stored (for the future keys/device_signing/upload):
+   * federation sends them to the servers sharing a room with the user (`m.signing_key_update`).
+   */
+  readonly crossSigningKeysChanged = new Hook<[userId: string, keys: { master?: JsonObject; selfSigning?: JsonObject }]>();
 }

@@ -17,15 +17,12 @@ export interface E2eeKeySource {
   claimKey(userId: string, deviceId: string, algorithm: string): Promise<JsonObject | undefined>;
   /** Cross-signing keys a remote server may see. */
   crossSigningKeys(userId: string): Promise<{ master?: JsonObject; selfSigning?: JsonObject }>;
-  /** The user's device-list stream position (bumped on every device change). */
-  deviceListStreamId(userId: string): Promise<number>;
 }
 
 const noKeys: E2eeKeySource = {
   deviceKeys: async () => new Map(),
   claimKey: async () => undefined,
   crossSigningKeys: async () => ({}),
-  deviceListStreamId: async () => 0,
 };
 
 export class DeviceKeysService {
@@ -34,11 +31,18 @@ export class DeviceKeysService {
   constructor(
     private readonly serverName: string,
     private readonly devices: Pick<DeviceStore, 'listDevices'>,
+    /** The user's latest position in the device-list stream: the `stream_id` that `m.device_list_update` EDUs continue from. */
+    private readonly streamIdOf: (userId: string) => Promise<number>,
   ) {}
 
   /** For the end-to-end encryption module. */
   setKeySource(source: E2eeKeySource): void {
     this.source = source;
+  }
+
+  /** Signed identity keys of a local user's devices (devices without keys are absent). */
+  keysFor(userId: string, deviceIds: readonly string[]): Promise<Map<string, JsonObject>> {
+    return this.source.deviceKeys(userId, deviceIds);
   }
 
   private requireLocal(userId: string): void {
@@ -58,7 +62,7 @@ export class DeviceKeysService {
       if (d.displayName !== null) entry.device_display_name = d.displayName;
       list.push(entry);
     }
-    const out: JsonObject = { user_id: userId, stream_id: await this.source.deviceListStreamId(userId), devices: list };
+    const out: JsonObject = { user_id: userId, stream_id: await this.streamIdOf(userId), devices: list };
     const cross = await this.source.crossSigningKeys(userId);
     if (cross.master) out.master_key = cross.master;
     if (cross.selfSigning) out.self_signing_key = cross.selfSigning;

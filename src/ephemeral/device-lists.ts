@@ -17,9 +17,17 @@ export interface DeviceListDelta {
   left: string[];
 }
 
+/** A local user's device-list change, at its position in the device-list stream. */
+export interface LocalDeviceListChange {
+  userId: string;
+  streamId: number;
+  /** The devices concerned; empty when the change is not about particular devices (e.g. cross-signing keys). */
+  devices: ReadonlyArray<{ deviceId: string; deleted: boolean }>;
+}
+
 export class DeviceListService {
   /** A local user's device list changed (for the federation sender: `m.device_list_update` EDUs). */
-  readonly localChanges: Listeners<[userId: string]>;
+  readonly localChanges: Listeners<[LocalDeviceListChange]>;
 
   constructor(
     private readonly storage: Storage,
@@ -30,10 +38,11 @@ export class DeviceListService {
     this.localChanges = new Listeners(onListenerError);
   }
 
-  /** The user's devices changed (added, deleted, renamed, keys uploaded). */
-  async markChanged(userId: string): Promise<void> {
-    await this.record(userId);
-    if (domainOf(userId) === this.serverName) this.localChanges.emit(userId);
+  /** The user's devices changed (added, deleted, renamed, keys uploaded); `deviceIds` names them. */
+  async markChanged(userId: string, deviceIds: readonly string[] = [], opts: { deleted?: boolean } = {}): Promise<void> {
+    const streamId = await this.record(userId);
+    if (domainOf(userId) !== this.serverName) return;
+    this.localChanges.emit({ userId, streamId, devices: deviceIds.map((deviceId) => ({ deviceId, deleted: opts.deleted === true })) });
   }
 
   /** A remote user's device list changed (from their server's EDU). */
@@ -82,8 +91,9 @@ export class DeviceListService {
     return { changed: [...changed], left };
   }
 
-  private async record(userId: string): Promise<void> {
-    await this.storage.deviceLists.markChanged([userId]);
+  private async record(userId: string): Promise<number> {
+    const streamId = await this.storage.deviceLists.markChanged([userId]);
     this.notifier.notify('device_lists', [userId, ...(await joinedRoomIds(this.storage.events, userId))]);
+    return streamId;
   }
 }

@@ -4,12 +4,16 @@
  * a client that retries a sync with the old token gets the same messages again, one that moves on
  * never sees them twice. The sender's (device, txnId) makes PUT /sendToDevice idempotent.
  */
+import { createHash } from 'node:crypto';
 import type { JsonObject } from '../core/json.js';
 import { domainOf } from '../core/pdu.js';
 import type { Notifier } from '../notifier.js';
 import type { ToDeviceMessage } from '../storage/ephemeral-store.js';
 import type { Storage } from '../storage/storage.js';
 import { Listeners } from './listeners.js';
+
+/** The device ID under which a remote sender's message IDs are recorded for deduplication. */
+const REMOTE_SENDER_DEVICE = '';
 
 /** Most messages delivered in one sync; the rest follow in the next (the token says where to resume). */
 export const TO_DEVICE_BATCH = 100;
@@ -22,7 +26,7 @@ export interface OutgoingToDevice {
   destination: string;
   sender: string;
   type: string;
-  /** Unique per send, for the receiving server's deduplication. */
+  /** Unique per send (and the same for a retried send), for the receiving server's deduplication; at most 32 characters. */
   messageId: string;
   messages: ToDeviceMessages;
 }
@@ -57,20 +61,27 @@ export class ToDeviceService {
     const { duplicate } = await this.storage.toDevice.enqueue(sender.userId, { deviceId: sender.deviceId, txnId }, local, this.now());
     if (duplicate) return;
     this.wake(local);
+    const messageId = createHash('sha256').update(`${sender.userId}\u0000${sender.deviceId}\u0000${txnId}`).digest('base64url').slice(0, 32);
     for (const [destination, msgs] of remote) {
-      const messageId = `${sender.deviceId}_${txnId}`;
       this.remoteOutgoing.emit({ destination, sender: sender.userId, type, messageId, messages: msgs });
     }
   }
 
-  /** Messages from another server for local users (the caller deduplicated by message ID and checked the sender). */
-  async applyRemote(sender: string, type: string, messages: ToDeviceMessages): Promise<void> {
+  /**
+   * Messages from another server for local users (the caller checked that the sender belongs to
+   * it). The sender's `messageId` is recorded like a local device's transaction ID, so a message
+   * that arrives again (a retried transaction, a re-sent EDU) is queued once. Returns false for
+   * such a duplicate.
+   */
+  async applyRemote(sender: string, type: string, messageId: string, messages: ToDeviceMessages): Promise<boolean> {
     const local: ToDeviceMessage[] = [];
     for (const [userId, byDevice] of Object.entries(messages)) {
       if (domainOf(userId) === this.serverName) local.push(...(await this.expand(userId, type, byDevice)));
     }
-    await this.storage.toDevice.enqueue(sender, null, local, this.now());
-    this.wake(local);
+    // A remote sender has no local devices, so this pseudo-device cannot collide with a real one.
+    const { duplicate } = await this.storage.toDevice.enqueue(sender, { deviceId: REMOTE_SENDER_DEVICE, txnId: messageId }, local, this.now());
+    if (!duplicate) this.wake(local);
+    return !duplicate;
   }
 
   currentPosition(): Promise<number> {

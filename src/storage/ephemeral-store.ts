@@ -75,6 +75,8 @@ export interface DeviceListStore {
   markChanged(userIds: readonly string[]): Promise<number>;
   /** Users whose device lists changed in (fromExclusive, toInclusive]. */
   changedBetween(fromExclusive: number, toInclusive: number): Promise<string[]>;
+  /** The user's latest change position below `beforeExclusive` (all of them when omitted); 0 when none. */
+  lastChangeFor(userId: string, beforeExclusive?: number): Promise<number>;
   currentStreamId(): Promise<number>;
 }
 

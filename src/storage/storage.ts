@@ -9,6 +9,7 @@ import type { DeviceListStore, PresenceStore, ReceiptStore, ToDeviceStore } from
 import type { EventStore, RoomDirectoryStore } from './event-store.js';
 import type { MediaStore } from './media-store.js';
 import type { FederationQueueStore, InboundTxnStore, ServerKeyStore } from './federation-store.js';
+import type { RemoteDeviceStore } from './remote-device-store.js';
 
 export interface UserRecord {
   userId: string;
@@ -174,6 +175,8 @@ export interface Storage {
   readonly toDevice: ToDeviceStore;
   readonly deviceLists: DeviceListStore;
   readonly presence: PresenceStore;
+  /** Other servers' users' device lists and cross-signing keys (federation). */
+  readonly remoteDevices: RemoteDeviceStore;
   /** Flushes and closes; no method may be called afterwards. */
   close(): Promise<void>;
 }

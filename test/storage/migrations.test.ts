@@ -36,3 +36,11 @@ test('a failing migration leaves nothing behind; a newer database is refused', (
   assert.equal(v, 2, 'migration 2 committed before 3 failed');
   assert.throws(() => migrate(db, [m1]), SchemaTooNewError);
 });
+
+test('a lower-numbered migration that arrives after a higher one is still applied', () => {
+  const db = new Database(':memory:');
+  migrate(db, [m2]);
+  assert.equal(migrate(db, [m1, m2]), 2);
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('a', 'b') ORDER BY name").all();
+  assert.deepEqual(tables, [{ name: 'a' }, { name: 'b' }]);
+});

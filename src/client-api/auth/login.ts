@@ -47,7 +47,7 @@ export const login = defineRoute({
     });
     const existed = await app.storage.devices.getDevice(user.userId, session.record.deviceId);
     await app.storage.devices.createSession(session.record);
-    if (!existed) await app.deviceLists.markChanged(user.userId);
+    if (!existed) await app.deviceLists.markChanged(user.userId, [session.record.deviceId]);
     req.log.info({ userId: user.userId, deviceId: session.record.deviceId }, 'login');
     return {
       body: {

@@ -12,7 +12,7 @@ export const updateDevice = defineRoute({
     if (!device) throw notFound('No such device');
     if (body.display_name !== undefined) {
       await app.storage.devices.setDeviceDisplayName(requester.userId, params.deviceId, body.display_name);
-      if (body.display_name !== device.displayName) await app.deviceLists.markChanged(requester.userId);
+      if (body.display_name !== device.displayName) await app.deviceLists.markChanged(requester.userId, [params.deviceId]);
     }
     return { body: {} };
   },

@@ -29,19 +29,22 @@ export function openDatabase(path: string, migrations: readonly Migration[] = MI
   return db;
 }
 
-/** Applies every migration newer than the recorded version, each in its own transaction. */
+/**
+ * Applies every migration not yet recorded, each in its own transaction, in version order. Checking
+ * each version (not just the highest) lets migrations numbered on parallel branches land in any order.
+ */
 export function migrate(db: Database.Database, migrations: readonly Migration[]): number {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ts INTEGER NOT NULL) STRICT`);
-  const row = db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null };
-  const current = row.v ?? 0;
+  const applied = new Set((db.prepare('SELECT version FROM schema_version').all() as { version: number }[]).map((r) => r.version));
+  const current = Math.max(0, ...applied);
   const latest = migrations.reduce((m, x) => Math.max(m, x.version), 0);
   if (current > latest) {
     throw new SchemaTooNewError(`database schema version ${current} is newer than this Comet (${latest}); upgrade Comet`);
   }
   const record = db.prepare('INSERT INTO schema_version (version, name, applied_ts) VALUES (?, ?, ?)');
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
-    if (m.version <= current) continue;
+    if (applied.has(m.version)) continue;
     db.transaction(() => {
       m.up(db);
       record.run(m.version, m.name, Date.now());

@@ -170,6 +170,7 @@ export class SqliteDeviceListStore implements DeviceListStore {
       between: db
         .prepare('SELECT DISTINCT user_id FROM device_list_changes WHERE stream_id > ? AND stream_id <= ?')
         .pluck(),
+      lastFor: db.prepare('SELECT COALESCE(MAX(stream_id), 0) FROM device_list_changes WHERE user_id = ? AND stream_id < ?').pluck(),
     };
   }
 
@@ -186,6 +187,10 @@ export class SqliteDeviceListStore implements DeviceListStore {
   async changedBetween(fromExclusive: number, toInclusive: number): Promise<string[]> {
     if (toInclusive <= fromExclusive) return [];
     return this.q.between.all(fromExclusive, toInclusive) as string[];
+  }
+
+  async lastChangeFor(userId: string, beforeExclusive = Number.MAX_SAFE_INTEGER): Promise<number> {
+    return this.q.lastFor.get(userId, beforeExclusive) as number;
   }
 
   async currentStreamId(): Promise<number> {

@@ -12,6 +12,7 @@ import { SqliteMediaStore } from './media-store.js';
 import { SqliteRoomDirectoryStore } from './room-directory-store.js';
 import { SqliteServerKeyStore } from './server-key-store.js';
 import { SqliteFederationQueueStore } from './federation-queue-store.js';
+import { SqliteRemoteDeviceStore } from './remote-device-store.js';
 import { SqliteUiaStore } from './uia-store.js';
 
 export class SqliteStorage implements Storage {
@@ -30,6 +31,7 @@ export class SqliteStorage implements Storage {
   readonly toDevice: SqliteToDeviceStore;
   readonly deviceLists: SqliteDeviceListStore;
   readonly presence: SqlitePresenceStore;
+  readonly remoteDevices: SqliteRemoteDeviceStore;
   private closed = false;
 
   constructor(readonly db: Database.Database) {
@@ -48,6 +50,7 @@ export class SqliteStorage implements Storage {
     this.toDevice = new SqliteToDeviceStore(db);
     this.deviceLists = new SqliteDeviceListStore(db);
     this.presence = new SqlitePresenceStore(db);
+    this.remoteDevices = new SqliteRemoteDeviceStore(db);
   }
 
   /** Opens (creating if needed) and migrates the database at `path` (':memory:' for tests). */
