@@ -6,7 +6,8 @@
  *    creating its offer to both data channels open, all signalling through Comet: p50/p99 over SETUPS calls.
  * Run: node dist/bench/calls.js  (CALLS=100 SETUPS=20 by default; needs coturn's turnserver installed)
  */
-import { answerCall, type CallSide, fetchTurnCredentials, placeCall, SyncFollower, sendCallEvent } from '../spec-tests/harness/call-peer.js';
+import { SyncFollower } from '../spec-tests/harness/call-followers.js';
+import { answerCall, type CallSide, fetchTurnCredentials, placeCall, sendCallEvent } from '../spec-tests/harness/call-peer.js';
 import { api, registerUser } from '../spec-tests/harness/client.js';
 import { startServer } from '../spec-tests/harness/server.js';
 import { startTurn } from '../spec-tests/harness/turn.js';

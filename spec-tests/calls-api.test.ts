@@ -3,9 +3,13 @@
  * and Element Call style call-member state (MSC3401/MSC4143 as deployed) carried between members.
  */
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { parse, stringify } from 'yaml';
 import { api, assertError, registerUser, type TestUser } from './harness/client.js';
-import { startServer, type TestServer } from './harness/server.js';
+import { relaunch, startServer, type TestServer } from './harness/server.js';
 import { syncOnce, syncUntil } from './harness/sync-wait.js';
 
 const TURN = '/_matrix/client/v3/voip/turnServer';
@@ -57,6 +61,33 @@ describe('turnServer and well-known', () => {
     const wk = await api(hs, 'GET', '/.well-known/matrix/client');
     assert.deepEqual(wk.body['org.matrix.msc4143.rtc_foci'], foci);
     assert.equal(typeof wk.body['m.homeserver'].base_url, 'string');
+  });
+
+  test('turn.allow_guests: a guest account gets credentials only when the config allows it', async () => {
+    // Comet registers no guests (M_GUEST_ACCESS_FORBIDDEN), so one account is made a guest in the
+    // database while the server is down: the flag the endpoint reads.
+    let hs = await start({ turn: { uris: ['turn:127.0.0.1:3478?transport=udp'], shared_secret: 'guest-test', allow_guests: false } });
+    const guest = await registerUser(hs);
+    const user = await registerUser(hs);
+    await hs.stop();
+    const db = new Database(join(hs.dir, 'data', 'comet.db'));
+    assert.equal(db.prepare('UPDATE users SET is_guest = 1 WHERE user_id = ?').run(guest.userId).changes, 1);
+    db.close();
+    hs = await relaunch(hs);
+    servers.push(hs);
+    assert.equal((await api(hs, 'GET', '/_matrix/client/v3/account/whoami', { token: guest.accessToken })).body.is_guest, true);
+    assertError(await api(hs, 'GET', TURN, { token: guest.accessToken }), 403, 'M_FORBIDDEN');
+    assert.ok((await api(hs, 'GET', TURN, { token: user.accessToken })).body.username.endsWith(`:${user.userId}`));
+
+    await hs.stop();
+    const config = parse(readFileSync(hs.configPath, 'utf8'));
+    config.turn.allow_guests = true;
+    writeFileSync(hs.configPath, stringify(config));
+    hs = await relaunch(hs);
+    servers.push(hs);
+    const allowed = await api(hs, 'GET', TURN, { token: guest.accessToken });
+    assert.equal(allowed.status, 200, JSON.stringify(allowed.body));
+    assert.ok(allowed.body.username.endsWith(`:${guest.userId}`));
   });
 
   test('bad turn configuration stops the server with the key named', async () => {

@@ -7,24 +7,18 @@
  * one coturn checks.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PeerConnection } from 'node-datachannel';
 import { turnPassword } from '../src/calls/turn-credentials.js';
-import {
-  answerCall,
-  type CallSide,
-  fetchTurnCredentials,
-  iceServersFrom,
-  placeCall,
-  receivedOn,
-  SyncFollower,
-  sendCallEvent,
-  type TurnCredentials,
-} from './harness/call-peer.js';
+import { type EventFollower, SyncFollower, WsFollower } from './harness/call-followers.js';
+import { type CallSide, fetchTurnCredentials, fullCall, iceServersFrom, sendCallEvent, type TurnCredentials } from './harness/call-peer.js';
 import { api, registerUser, type TestUser } from './harness/client.js';
+import { eventually } from './harness/eventually.js';
 import { type Federation, startFederation } from './harness/federation.js';
 import { startServer, type TestServer } from './harness/server.js';
-import { startTurn, type TurnServer } from './harness/turn.js';
+import { startTurn, startTurnFromConfig, type TurnServer } from './harness/turn.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: raw JSON from the wire
 type Json = any;
@@ -42,47 +36,6 @@ async function join(server: TestServer, user: TestUser, roomId: string, via?: st
     ...(via ? { query: { via } } : {}),
   });
   assert.equal(res.status, 200, JSON.stringify(res.body));
-}
-
-/** Runs one whole call from caller to callee and checks everything the issue asks of it. */
-async function fullCall(caller: CallSide, callee: CallSide, callId: string, observers: SyncFollower[] = []): Promise<void> {
-  const answering = answerCall(callee, callId);
-  const placed = await placeCall(caller, callId, callee.user.userId);
-  const answered = await answering;
-  assert.equal(answered.invite.content.offer.type, 'offer');
-  assert.equal(answered.invite.content.invitee, callee.user.userId);
-  const calleeLeg = await answered.leg;
-  await placed.connected;
-  const callerLeg = placed.leg;
-  try {
-    callerLeg.channel.sendMessage('hello from the caller');
-    await receivedOn(calleeLeg, 'hello from the caller');
-    calleeLeg.channel.sendMessage('hello from the callee');
-    await receivedOn(callerLeg, 'hello from the callee');
-
-    for (const leg of [callerLeg, calleeLeg]) {
-      const pair = leg.pc.getSelectedCandidatePair();
-      assert.ok(pair, 'a candidate pair was selected');
-      assert.equal(pair.local.type, 'relay', JSON.stringify(pair));
-      assert.equal(pair.remote.type, 'relay', JSON.stringify(pair));
-    }
-
-    await sendCallEvent(caller, 'm.call.hangup', { call_id: callId, party_id: callerLeg.partyId, version: '1', reason: 'user_hangup' });
-    const isHangup = (e: Json) => e.type === 'm.call.hangup' && e.content.call_id === callId;
-    for (const f of [caller.follower, callee.follower, ...observers]) {
-      const seen = await f.waitFor(`${callId} hangup`, isHangup);
-      assert.equal(seen.event.content.reason, 'user_hangup');
-    }
-    // Everyone else in the room saw the whole negotiation in order.
-    for (const f of observers) {
-      for (const type of ['m.call.invite', 'm.call.answer', 'm.call.select_answer', 'm.call.candidates']) {
-        await f.waitFor(`${callId} ${type}`, (e) => e.type === type && e.content.call_id === callId);
-      }
-    }
-  } finally {
-    callerLeg.pc.close();
-    calleeLeg.pc.close();
-  }
 }
 
 /** Whether relay candidates can be gathered with these credentials (coturn answers Allocate or refuses it). */
@@ -105,7 +58,7 @@ describe('calls through coturn', () => {
   let alice: TestUser;
   let bob: TestUser;
   let carol: TestUser;
-  const followers: SyncFollower[] = [];
+  const followers: EventFollower[] = [];
 
   before(async () => {
     turn = await startTurn();
@@ -145,6 +98,39 @@ describe('calls through coturn', () => {
     assert.match(turn.output(), /check_stun_auth|401/, 'coturn logged the refusals');
   });
 
+  test('the coturn configuration in docs/calls.md, run on loopback, accepts Comet’s credentials and refuses forged ones', async () => {
+    const doc = readFileSync(new URL('../../docs/calls.md', import.meta.url), 'utf8');
+    const block = /A working `\/etc\/turnserver\.conf`[\s\S]*?```\n([\s\S]*?)```/.exec(doc)?.[1];
+    assert.ok(block, 'docs/calls.md has the coturn configuration block');
+    for (const key of ['use-auth-secret', 'static-auth-secret=', 'realm=', 'listening-port=', 'relay-ip=']) assert.match(block, new RegExp(`^${key}`, 'm'));
+    // Only what must differ on a test machine changes: addresses and ports, the secret, no TLS
+    // certificate, logs to stdout. Auth, realm, quotas and the denied peer ranges stay as documented.
+    const docTurn = await startTurnFromConfig(turn.secret, ({ port, minPort, maxPort, dir }) => {
+      const lines = block.split('\n').flatMap((line) => {
+        const key = line.split('=')[0];
+        if (['tls-listening-port', 'cert', 'pkey'].includes(key)) return [];
+        const set: Record<string, string> = {
+          'listening-ip': '127.0.0.1',
+          'relay-ip': '127.0.0.1',
+          'listening-port': String(port),
+          'min-port': String(minPort),
+          'max-port': String(maxPort),
+          'static-auth-secret': turn.secret,
+          'log-file': 'stdout',
+        };
+        return key in set && line.includes('=') ? [`${key}=${set[key]}`] : [line];
+      });
+      return [...lines, 'no-tls', 'no-dtls', 'simple-log', `pidfile=${joinPath(dir, 'turnserver.pid')}`, `userdb=${joinPath(dir, 'turndb')}`, ''].join('\n');
+    });
+    try {
+      const creds = { ...(await fetchTurnCredentials(hs, alice)), uris: [docTurn.uri] };
+      assert.equal(await gathersRelay(creds), true, docTurn.output());
+      assert.equal(await gathersRelay({ ...creds, password: turnPassword('not the secret', creds.username) }), false);
+    } finally {
+      await docTurn.stop();
+    }
+  });
+
   test('a call in a group room: relay-only, data both ways, hangup seen by everyone', async () => {
     const roomId = await createRoom(hs, alice, { preset: 'private_chat', invite: [bob.userId, carol.userId], name: 'group call' });
     await join(hs, bob, roomId);
@@ -153,6 +139,34 @@ describe('calls through coturn', () => {
     const caller: CallSide = { server: hs, user: alice, roomId, follower: fa, bindAddress: '127.0.0.2', creds: await fetchTurnCredentials(hs, alice) };
     const callee: CallSide = { server: hs, user: bob, roomId, follower: fb, bindAddress: '127.0.0.3', creds: await fetchTurnCredentials(hs, bob) };
     await fullCall(caller, callee, 'group-call-1', [fc]);
+  });
+
+  test('over WebSocket sync: the callee and an observer get every m.call.* type on their sockets and signal there', async () => {
+    const roomId = await createRoom(hs, alice, { preset: 'private_chat', invite: [bob.userId, carol.userId], name: 'ws call' });
+    await join(hs, bob, roomId);
+    await join(hs, carol, roomId);
+    const fa = await follow(hs, alice);
+    const [fb, fc] = [new WsFollower(hs, bob), new WsFollower(hs, carol)];
+    followers.push(fb, fc);
+    await Promise.all([fb.start(), fc.start()]);
+    // alice on /sync and HTTP, bob entirely on his socket: the call crosses transports both ways.
+    const caller: CallSide = { server: hs, user: alice, roomId, follower: fa, bindAddress: '127.0.0.2', creds: await fetchTurnCredentials(hs, alice) };
+    const callee: CallSide = { server: hs, user: bob, roomId, follower: fb, bindAddress: '127.0.0.3', creds: await fetchTurnCredentials(hs, bob) };
+    await fullCall(caller, callee, 'ws-call-1', [fc]);
+    assert.deepEqual([...new Set(fb.sent)].sort(), ['m.call.answer', 'm.call.candidates']);
+
+    // The other two types: a second invite that bob rejects and alice renegotiates, all seen on the sockets.
+    const base = { call_id: 'ws-call-2', version: '1' };
+    await sendCallEvent(caller, 'm.call.invite', { ...base, party_id: 'pa', lifetime: 60_000, offer: { type: 'offer', sdp: 'v=0\r\n' } });
+    await fb.waitFor('invite 2', (e) => e.type === 'm.call.invite' && e.content.call_id === 'ws-call-2');
+    await sendCallEvent(caller, 'm.call.negotiate', { ...base, party_id: 'pa', lifetime: 10_000, description: { type: 'offer', sdp: 'v=0\r\n' } });
+    await sendCallEvent(callee, 'm.call.reject', { ...base, party_id: 'pb' });
+    assert.equal((await fa.waitFor('reject', (e) => e.type === 'm.call.reject' && e.content.call_id === 'ws-call-2')).event.sender, bob.userId);
+    const types = ['m.call.invite', 'm.call.candidates', 'm.call.answer', 'm.call.select_answer', 'm.call.negotiate', 'm.call.reject', 'm.call.hangup'];
+    for (const f of [fb, fc]) {
+      for (const type of types) await f.waitFor(`${type} on the socket`, (e, r) => r === roomId && e.type === type);
+    }
+    assert.ok(fb.syncFrames > 0 && fc.syncFrames > 0);
   });
 
   test('m.call.reject and m.call.negotiate reach the other party', async () => {
@@ -173,20 +187,37 @@ describe('calls through coturn', () => {
   });
 
   test('call invites notify while live and not once their lifetime has passed', async () => {
+    // The rule that makes them notify: the spec's .m.rule.call (notify, ring).
+    const rules = await api(hs, 'GET', '/_matrix/client/v3/pushrules/', { token: carol.accessToken });
+    const callRule = rules.body.global.underride.find((r: Json) => r.rule_id === '.m.rule.call');
+    assert.deepEqual(callRule?.conditions, [{ kind: 'event_match', key: 'type', pattern: 'm.call.invite' }]);
+    assert.deepEqual(callRule?.actions, ['notify', { set_tweak: 'sound', value: 'ring' }]);
+
     const roomId = await createRoom(hs, alice, { preset: 'trusted_private_chat', invite: [carol.userId], is_direct: true });
     await join(hs, carol, roomId);
-    const a: CallSide = { server: hs, user: alice, roomId, follower: followers[0], bindAddress: '127.0.0.2', creds: await fetchTurnCredentials(hs, alice) };
+    const a: CallSide = { server: hs, user: alice, roomId, follower: await follow(hs, alice), bindAddress: '127.0.0.2', creds: await fetchTurnCredentials(hs, alice) };
     const counts = async () => {
       const res = await api(hs, 'GET', '/_matrix/client/v3/sync', { token: carol.accessToken });
       return res.body.rooms.join[roomId].unread_notifications;
     };
+    const invite = (callId: string, lifetime: number) =>
+      sendCallEvent(a, 'm.call.invite', { call_id: callId, party_id: 'pa', version: '1', lifetime, offer: { type: 'offer', sdp: 'v=0\r\n' } });
     assert.equal((await counts()).notification_count, 0);
-    await sendCallEvent(a, 'm.call.invite', { call_id: 'live', party_id: 'pa', version: '1', lifetime: 600_000, offer: { type: 'offer', sdp: 'v=0\r\n' } });
+    await invite('live', 600_000);
     assert.equal((await counts()).notification_count, 1, 'a live invite notifies');
     const sentAt = Date.now();
-    await sendCallEvent(a, 'm.call.invite', { call_id: 'stale', party_id: 'pa', version: '1', lifetime: 1, offer: { type: 'offer', sdp: 'v=0\r\n' } });
+    await invite('stale', 1);
     while (Date.now() - sentAt < 5) await new Promise((r) => setTimeout(r, 5));
-    assert.equal((await counts()).notification_count, 1, 'the expired invite does not');
+    assert.equal((await counts()).notification_count, 1, 'an invite that arrives expired does not');
+    // One that rings for a while: it counts, and stops counting once nobody answered in time.
+    // (Its expiry is origin_server_ts + 3 s, no earlier than ringAt + 3 s on the same clock.)
+    const ringAt = Date.now();
+    await invite('ringing', 3_000);
+    const ringing = (await counts()).notification_count;
+    const stoppedAt = ringAt + 3_000;
+    if (Date.now() < stoppedAt) assert.equal(ringing, 2, 'a ringing invite counts');
+    await eventually(async () => (await counts()).notification_count === 1, 'the unanswered invite stopped counting', 15_000);
+    assert.ok(Date.now() >= stoppedAt, 'not before its lifetime was over');
   });
 });
 
@@ -207,7 +238,7 @@ describe('a call across two federated servers', () => {
     await turn?.stop();
   });
 
-  test('alice on hs1 calls bob on hs2 in a DM: relay-only, data both ways, hangup seen by both', async () => {
+  test('alice on hs1 calls bob on hs2 in a DM: relay-only, data both ways, hangup seen by both; reject and negotiate cross too', async () => {
     const hs1 = fed.get('hs1.test').server;
     const hs2 = fed.get('hs2.test').server;
     const alice = await registerUser(hs1, 'alice');
@@ -221,5 +252,14 @@ describe('a call across two federated servers', () => {
     const caller: CallSide = { server: hs1, user: alice, roomId, follower: fa, bindAddress: '127.0.0.2', creds: await fetchTurnCredentials(hs1, alice) };
     const callee: CallSide = { server: hs2, user: bob, roomId, follower: fb, bindAddress: '127.0.0.3', creds: await fetchTurnCredentials(hs2, bob) };
     await fullCall(caller, callee, 'fed-call-1');
+
+    // The two types a connected call does not use, across the servers too.
+    const base = { call_id: 'fed-call-2', version: '1' };
+    await sendCallEvent(caller, 'm.call.invite', { ...base, party_id: 'pa', lifetime: 60_000, offer: { type: 'offer', sdp: 'v=0\r\n' } });
+    await fb.waitFor('invite 2', (e) => e.type === 'm.call.invite' && e.content.call_id === 'fed-call-2');
+    await sendCallEvent(caller, 'm.call.negotiate', { ...base, party_id: 'pa', lifetime: 10_000, description: { type: 'offer', sdp: 'v=0\r\n' } });
+    await sendCallEvent(callee, 'm.call.reject', { ...base, party_id: 'pb' });
+    await fb.waitFor('negotiate', (e) => e.type === 'm.call.negotiate' && e.content.call_id === 'fed-call-2');
+    await fa.waitFor('reject', (e) => e.type === 'm.call.reject' && e.content.call_id === 'fed-call-2');
   });
 });

@@ -1,13 +1,16 @@
 /**
  * Matrix 1:1 call signalling (m.call.* events, spec "Voice over IP") between two real WebRTC peers
  * (node-datachannel, i.e. libdatachannel): the offer, answer and ICE candidates travel as room
- * events through Comet, each side learning of the other's through its own /sync long poll. ICE is
- * relay-only with credentials from GET /voip/turnServer, and each peer binds to its own loopback
- * address (127.0.0.2, 127.0.0.3, …) while the TURN server relays on 127.0.0.1: TURN permissions are
- * per IP address, so a direct host-to-host path cannot sneak in and the only working pair is relay to relay.
+ * events through Comet, each side learning of the other's through its own /sync long poll or
+ * WebSocket (call-followers.ts). ICE is relay-only with credentials from GET /voip/turnServer, and
+ * each peer binds to its own loopback address (127.0.0.2, 127.0.0.3, …) while the TURN server
+ * relays on 127.0.0.1: TURN permissions are per IP address, so a direct host-to-host path cannot
+ * sneak in and the only working pair is relay to relay.
  */
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { type DataChannel, type IceServer, PeerConnection } from 'node-datachannel';
+import type { EventFollower } from './call-followers.js';
 import { api, type TestUser } from './client.js';
 import type { TestServer } from './server.js';
 
@@ -43,91 +46,12 @@ export function iceServersFrom(creds: TurnCredentials): IceServer[] {
   });
 }
 
-interface Seen {
-  roomId: string;
-  event: Json;
-  /** performance.now() when the /sync response carrying it arrived. */
-  at: number;
-}
-
-/** A user's /sync long-poll loop that records every timeline event, with waits on what it has seen. */
-export class SyncFollower {
-  private readonly seen: Seen[] = [];
-  private readonly waiters = new Set<() => void>();
-  private readonly abort = new AbortController();
-  private running: Promise<void> | undefined;
-  private failure: Error | undefined;
-
-  constructor(
-    readonly server: TestServer,
-    readonly user: TestUser,
-  ) {}
-
-  /** Starts following from now (the first response only sets the position). */
-  async start(): Promise<void> {
-    const first = await this.sync(undefined, 0);
-    this.running = this.loop(first.next_batch);
-  }
-
-  private async sync(since: string | undefined, timeout: number): Promise<Json> {
-    const url = new URL('/_matrix/client/v3/sync', this.server.baseUrl);
-    if (since !== undefined) url.searchParams.set('since', since);
-    url.searchParams.set('timeout', String(timeout));
-    const res = await fetch(url, { headers: { authorization: `Bearer ${this.user.accessToken}` }, signal: this.abort.signal });
-    const body = await res.json();
-    if (res.status !== 200) throw new Error(`sync ${res.status} ${JSON.stringify(body)}`);
-    return body;
-  }
-
-  private async loop(since: string): Promise<void> {
-    let token = since;
-    while (!this.abort.signal.aborted) {
-      try {
-        const body = await this.sync(token, 10_000);
-        const at = performance.now();
-        for (const [roomId, room] of Object.entries<Json>(body.rooms?.join ?? {})) {
-          for (const event of room.timeline?.events ?? []) this.seen.push({ roomId, event, at });
-        }
-        token = body.next_batch;
-      } catch (err) {
-        if (this.abort.signal.aborted) return;
-        this.failure = err as Error;
-      }
-      for (const w of [...this.waiters]) w();
-      if (this.failure) return;
-    }
-  }
-
-  /** The first event (seen so far or later) matching `pred`; fails after `timeoutMs`. */
-  waitFor(what: string, pred: (e: Json, roomId: string) => boolean, timeoutMs = 20_000): Promise<Seen> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (this.failure) return finish(() => reject(this.failure));
-        const hit = this.seen.find((s) => pred(s.event, s.roomId));
-        if (hit) finish(() => resolve(hit));
-      };
-      const timer = setTimeout(() => finish(() => reject(new Error(`${this.user.userId}: timed out waiting for ${what}`))), timeoutMs);
-      const finish = (fn: () => void) => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        fn();
-      };
-      this.waiters.add(check);
-      check();
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.abort.abort();
-    await this.running;
-  }
-}
-
 export interface CallSide {
   server: TestServer;
   user: TestUser;
   roomId: string;
-  follower: SyncFollower;
+  /** How this party learns of room events (/sync or WebSocket); one with `send` also signals through it. */
+  follower: EventFollower;
   /** The loopback address this peer's ICE agent binds to (127.0.0.2, 127.0.0.3, …). */
   bindAddress: string;
   creds: TurnCredentials;
@@ -145,7 +69,9 @@ const VERSION = '1';
 let txn = 0;
 
 export async function sendCallEvent(side: CallSide, type: string, content: Json): Promise<string> {
-  const path = `/_matrix/client/v3/rooms/${encodeURIComponent(side.roomId)}/send/${type}/call-${process.pid}-${++txn}`;
+  const txnId = `call-${process.pid}-${++txn}`;
+  if (side.follower.send) return side.follower.send(side.roomId, type, content, txnId);
+  const path = `/_matrix/client/v3/rooms/${encodeURIComponent(side.roomId)}/send/${type}/${txnId}`;
   const res = await api(side.server, 'PUT', path, { token: side.user.accessToken, body: content });
   if (res.status !== 200) throw new Error(`send ${type}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.event_id;
@@ -233,12 +159,12 @@ export async function placeCall(side: CallSide, callId: string, invitee?: string
 
 export interface AnsweredCall {
   leg: Promise<CallLeg>;
-  /** performance.now() when the invite reached the callee through /sync. */
+  /** performance.now() when the invite reached the callee (through its follower). */
   notifiedAt: number;
   invite: Json;
 }
 
-/** The callee: waits for the invite through /sync, answers, trades candidates, waits for select_answer. */
+/** The callee: waits for the invite (through its follower), answers, trades candidates, waits for select_answer. */
 export async function answerCall(side: CallSide, callId: string): Promise<AnsweredCall> {
   const invite = await side.follower.waitFor(`${callId} invite`, fromOther(side, 'm.call.invite', callId));
   const { pc, description, gathered } = newPeer(side);
@@ -267,5 +193,49 @@ export async function receivedOn(leg: CallLeg, text: string, timeoutMs = 10_000)
   while (!leg.received.includes(text)) {
     if (Date.now() > end) throw new Error(`data channel message ${JSON.stringify(text)} never arrived (got ${JSON.stringify(leg.received)})`);
     await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * One whole call from caller to callee, checked as the calls issue asks: the invite reaches the
+ * callee, the data channel carries a message each way over a relay/relay pair, and the hangup
+ * reaches both parties and every observer, who also saw the whole negotiation.
+ */
+export async function fullCall(caller: CallSide, callee: CallSide, callId: string, observers: EventFollower[] = []): Promise<void> {
+  const answering = answerCall(callee, callId);
+  const placed = await placeCall(caller, callId, callee.user.userId);
+  const answered = await answering;
+  assert.equal(answered.invite.content.offer.type, 'offer');
+  assert.equal(answered.invite.content.invitee, callee.user.userId);
+  const calleeLeg = await answered.leg;
+  await placed.connected;
+  const callerLeg = placed.leg;
+  try {
+    callerLeg.channel.sendMessage('hello from the caller');
+    await receivedOn(calleeLeg, 'hello from the caller');
+    calleeLeg.channel.sendMessage('hello from the callee');
+    await receivedOn(callerLeg, 'hello from the callee');
+
+    for (const leg of [callerLeg, calleeLeg]) {
+      const pair = leg.pc.getSelectedCandidatePair();
+      assert.ok(pair, 'a candidate pair was selected');
+      assert.equal(pair.local.type, 'relay', JSON.stringify(pair));
+      assert.equal(pair.remote.type, 'relay', JSON.stringify(pair));
+    }
+
+    await sendCallEvent(caller, 'm.call.hangup', { call_id: callId, party_id: callerLeg.partyId, version: VERSION, reason: 'user_hangup' });
+    const isHangup = (e: Json) => e.type === 'm.call.hangup' && e.content.call_id === callId;
+    for (const f of [caller.follower, callee.follower, ...observers]) {
+      const seen = await f.waitFor(`${callId} hangup`, isHangup);
+      assert.equal(seen.event.content.reason, 'user_hangup');
+    }
+    for (const f of observers) {
+      for (const type of ['m.call.invite', 'm.call.answer', 'm.call.select_answer', 'm.call.candidates']) {
+        await f.waitFor(`${callId} ${type}`, (e) => e.type === type && e.content.call_id === callId);
+      }
+    }
+  } finally {
+    callerLeg.pc.close();
+    calleeLeg.pc.close();
   }
 }

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -51,17 +51,13 @@ function stunBinding(port: number, timeoutMs: number): Promise<boolean> {
 }
 
 export async function startTurn(secret = randomBytes(16).toString('hex')): Promise<TurnServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'comet-turn-'));
-  const port = await freeUdpPort();
-  // Relay ports from a range of our own so parallel test files rarely collide (coturn skips busy ports).
-  const minPort = 40_000 + Math.floor(Math.random() * 200) * 100;
-  const args = [
+  return launchTurn(secret, ({ port, minPort, maxPort, dir }) => [
     '-n', // no config file: everything is on this command line
     '--listening-ip=127.0.0.1',
     '--relay-ip=127.0.0.1',
     `--listening-port=${port}`,
     `--min-port=${minPort}`,
-    `--max-port=${minPort + 99}`,
+    `--max-port=${maxPort}`,
     '--use-auth-secret',
     `--static-auth-secret=${secret}`,
     '--realm=comet.test',
@@ -75,7 +71,34 @@ export async function startTurn(secret = randomBytes(16).toString('hex')): Promi
     '--simple-log',
     `--pidfile=${join(dir, 'turnserver.pid')}`,
     `--userdb=${join(dir, 'turndb')}`,
-  ];
+  ]);
+}
+
+export interface TurnPlace {
+  /** The UDP listening port (free). */
+  port: number;
+  /** A relay port range of this server's own. */
+  minPort: number;
+  maxPort: number;
+  /** A temporary directory for its files. */
+  dir: string;
+}
+
+/** coturn run from a configuration file (e.g. the one docs/calls.md recommends) rendered for this place. */
+export function startTurnFromConfig(secret: string, render: (place: TurnPlace) => string): Promise<TurnServer> {
+  return launchTurn(secret, (place) => {
+    const path = join(place.dir, 'turnserver.conf');
+    writeFileSync(path, render(place));
+    return ['-c', path];
+  });
+}
+
+async function launchTurn(secret: string, argsFor: (place: TurnPlace) => string[]): Promise<TurnServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'comet-turn-'));
+  const port = await freeUdpPort();
+  // Relay ports from a range of our own so parallel test files rarely collide (coturn skips busy ports).
+  const minPort = 40_000 + Math.floor(Math.random() * 200) * 100;
+  const args = argsFor({ port, minPort, maxPort: minPort + 99, dir });
   const proc: ChildProcess = spawn('turnserver', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => {

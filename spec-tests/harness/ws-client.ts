@@ -19,11 +19,14 @@ export class WsSyncClient {
   readonly frames: Frame[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   private waiters: Array<() => void> = [];
+  private listeners: Array<(f: Frame) => void> = [];
   private nextId = 0;
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
-      this.frames.push(JSON.parse(data.toString()));
+      const frame = JSON.parse(data.toString());
+      this.frames.push(frame);
+      for (const l of this.listeners) l(frame);
       this.wake();
     });
     this.closed = new Promise((resolve) => {
@@ -52,6 +55,11 @@ export class WsSyncClient {
       ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)));
       ws.once('error', reject);
     });
+  }
+
+  /** Calls `listener` with every frame from now on, as it arrives. */
+  onFrame(listener: (f: Frame) => void): void {
+    this.listeners.push(listener);
   }
 
   get isOpen(): boolean {
