@@ -26,6 +26,7 @@ const WS_PATH = '/_matrix/client/unstable/org.comet.ws';
 const LONG_POLL_MS = 300_000;
 
 const latencies: number[] = [];
+let mode: StartArgs['mode'] = 'ws';
 let errors = 0;
 /** The first few distinct error messages, for the report. */
 const errorKinds = new Set<string>();
@@ -141,6 +142,7 @@ function longPoll(args: StartArgs, agent: Agent, token: string): Promise<void> {
 }
 
 async function start(args: StartArgs): Promise<void> {
+  mode = args.mode;
   const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
   const concurrency = args.concurrency ?? 200;
   let next = 0;
@@ -160,7 +162,7 @@ process.on('message', (msg: { cmd: string } & StartArgs) => {
     for (const t of typists) t();
   } else if (msg.cmd === 'report') {
     for (const t of timers) clearInterval(t);
-    process.send!({ type: 'report', latencies, errors, closedUnexpectedly, frames, typingEvents, typingSent });
+    process.send!({ type: 'report', mode, latencies, errors, closedUnexpectedly, frames, typingEvents, typingSent });
   } else if (msg.cmd === 'exit') {
     stopping = true;
     for (const ws of sockets) ws.terminate();

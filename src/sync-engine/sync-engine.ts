@@ -40,7 +40,7 @@ export class SyncEngine {
     realtime?: RealtimeServices,
   ) {
     this.history = new RoomHistory(storage.events, reads);
-    this.realtime = realtime && new RealtimeSync(realtime);
+    this.realtime = realtime && new RealtimeSync(realtime, storage.events);
     this.builder = new SyncBuilder(storage, this.history, new LazyMemberCache(), this.realtime);
   }
 

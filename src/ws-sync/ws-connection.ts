@@ -46,8 +46,8 @@ export class WsConnection {
   private pending = 0;
   private queue: Promise<void> = Promise.resolve();
   private readonly abort = new AbortController();
-  /** This connection told the presence tracker it opened (and so must tell it when it closes). */
-  private presenceOpen = false;
+  /** This connection told the presence tracker it opened (and so must tell it when it closes), and whether as idle. */
+  private presenceOpen: { idle: boolean } | undefined;
 
   constructor(
     private readonly host: ConnectionHost,
@@ -261,8 +261,8 @@ export class WsConnection {
     this.host.attach(this);
     // Like a long poll with set_presence: the socket is a connection of this device, unless it asks to stay offline.
     if (presence !== 'offline') {
-      this.presenceOpen = true;
-      await app.presence.connectionOpened(requester.userId, requester.deviceId, { idle: presence === 'unavailable' });
+      this.presenceOpen = { idle: presence === 'unavailable' };
+      await app.presence.connectionOpened(requester.userId, requester.deviceId, this.presenceOpen);
       if (this.state !== 'open') return;
     }
     void this.syncLoop(since, filter, fullState);
@@ -325,7 +325,7 @@ export class WsConnection {
     if (this.presenceOpen && this.requester) {
       const { app } = this.host;
       app.presence
-        .connectionClosed(this.requester.userId, this.requester.deviceId)
+        .connectionClosed(this.requester.userId, this.requester.deviceId, this.presenceOpen)
         .catch((err: unknown) => app.logger.error({ err }, 'presence update on websocket close failed'));
     }
   }
