@@ -213,6 +213,44 @@ describe('websocket sync', () => {
     assert.deepEqual(got, sent, 'every message exactly once, in order');
   });
 
+  test('to-device over the socket: each message once per connection, kept until the client acks it', async () => {
+    const alice = await registerUser(server);
+    const bob = await registerUser(server);
+    const sendToDevice = async (n: number) => {
+      const res = await api(server, 'PUT', `${V3}/sendToDevice/m.test/td${++txn}`, {
+        token: alice.accessToken,
+        body: { messages: { [bob.userId]: { [bob.deviceId]: { n } } } },
+      });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    };
+    const toDevice = (c: WsSyncClient) => c.syncBodies().flatMap((b) => (b.to_device?.events ?? []).map((e: Frame) => e.content.n));
+    const ws1 = await connect(bob);
+    await ws1.next((f) => f.type === 'sync');
+    const start = ws1.lastToken()!;
+    await sendToDevice(1);
+    await ws1.next((f) => f.type === 'sync' && f.body.to_device.events.length > 0);
+    await sendToDevice(2);
+    await ws1.next((f) => f.type === 'sync' && f.body.to_device.events.some((e: Frame) => e.content.n === 2));
+    assert.deepEqual(toDevice(ws1), [1, 2], 'each once on the socket');
+    await ws1.close();
+
+    // No ack: the frames may never have been processed, so resuming from the start gets both again.
+    const ws2 = await connect(bob, { since: start });
+    await ws2.next((f) => f.type === 'sync');
+    assert.deepEqual(toDevice(ws2), [1, 2]);
+    const ack = await ws2.request({ type: 'ack', request_id: 'a1', next_batch: ws2.lastToken()! });
+    assert.equal(ack.type, 'result', JSON.stringify(ack));
+    const bad = await ws2.request({ type: 'ack', request_id: 'a2', next_batch: 'nonsense' });
+    assert.equal(bad.errcode, 'M_INVALID_PARAM');
+    await ws2.close();
+
+    // Acknowledged: gone for good, even for a client that resumes from an older token.
+    const ws3 = await connect(bob, { since: start });
+    await ws3.next((f) => f.type === 'sync');
+    assert.deepEqual(toDevice(ws3), []);
+    await ws3.close();
+  });
+
   test('a burst of 1,000 events arrives complete and in order', async () => {
     const alice = await registerUser(server);
     const bob = await registerUser(server);

@@ -33,6 +33,8 @@ export interface RealtimeRequest {
   joinedRooms: readonly string[];
   /** False when no membership event happened in (since.events, current.events] (undefined: not known). */
   membershipsChanged?: boolean;
+  /** The to-device position the client has acknowledged, when it is behind `since` (WebSocket sync). */
+  toDeviceAck?: number;
 }
 
 export interface RealtimeSections {
@@ -126,11 +128,12 @@ export class RealtimeSync {
    */
   private async toDevice(req: RealtimeRequest): Promise<{ events: JsonObject[]; upTo: number }> {
     const from = req.since?.toDevice ?? 0;
+    const ack = Math.min(req.toDeviceAck ?? from, from);
     const key = `${req.userId}|${req.deviceId}`;
-    if (from >= req.current.toDevice && (this.acked.get(key) ?? -1) >= from) return { events: [], upTo: req.current.toDevice };
-    const td = await this.services.toDevice.changesFor(req.userId, req.deviceId, from, req.current.toDevice);
+    if (from >= req.current.toDevice && (this.acked.get(key) ?? -1) >= ack) return { events: [], upTo: req.current.toDevice };
+    const td = await this.services.toDevice.changesFor(req.userId, req.deviceId, from, req.current.toDevice, ack);
     this.acked.delete(key);
-    this.acked.set(key, from);
+    this.acked.set(key, ack);
     if (this.acked.size > MAX_ACKED) this.acked.delete(this.acked.keys().next().value as string);
     return td;
   }

@@ -35,6 +35,8 @@ export interface SyncRequest {
   current: SyncToken;
   filter: Filter;
   fullState: boolean;
+  /** The to-device position the client acknowledged, if behind `since` (see RealtimeRequest). */
+  toDeviceAck?: number;
 }
 
 export interface SyncResult {
@@ -97,6 +99,7 @@ export class SyncBuilder {
           filter,
           joinedRooms,
           membershipsChanged: changes?.memberEvents,
+          toDeviceAck: req.toDeviceAck,
         })
       : emptySections(current);
 
