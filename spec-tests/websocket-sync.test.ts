@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
-import { api, registerUser, type TestUser } from './harness/client.js';
+import { api, login, registerUser, type TestUser } from './harness/client.js';
 import { createRoomAs } from './harness/room-helpers.js';
 import { startServer, type TestServer } from './harness/server.js';
 import { type Frame, timelineBodies, WsSyncClient } from './harness/ws-client.js';
@@ -19,6 +19,7 @@ describe('websocket sync', () => {
       config: {
         websocket: { max_buffered_bytes: 64 * 1024, heartbeat_interval_ms: 2000, auth_timeout_ms: 300 },
         presence: { offline_grace_ms: 300 },
+        auth: { scrypt_log_n: 10, refreshable_access_token_lifetime_ms: 1500 },
         rate_limits: { send: { per_second: 100000, burst: 100000 } },
       },
     });
@@ -249,6 +250,42 @@ describe('websocket sync', () => {
     await ws3.next((f) => f.type === 'sync');
     assert.deepEqual(toDevice(ws3), []);
     await ws3.close();
+  });
+
+  test('an expired access token closes the socket with 4401 and soft_logout, within a heartbeat period', async () => {
+    const carol = await registerUser(server);
+    const l = await login(server, carol.localpart, carol.password, { refresh_token: true });
+    assert.equal(l.status, 200);
+    const ws = await WsSyncClient.connect(server.baseUrl, { token: l.body.access_token });
+    await ws.next((f) => f.type === 'sync');
+    const err = await ws.next((f) => f.type === 'error', 10_000);
+    assert.equal(err.errcode, 'M_UNKNOWN_TOKEN');
+    assert.equal(err.soft_logout, true);
+    assert.equal((await ws.closed).code, 4401);
+  });
+
+  test('account data and room tags are pushed over the socket as they change', async () => {
+    const alice = await registerUser(server);
+    const roomId = await createRoom(alice);
+    const ws = await connect(alice);
+    await ws.next((f) => f.type === 'sync');
+    const put = await api(server, 'PUT', `${V3}/user/${enc(alice.userId)}/account_data/org.example.settings`, {
+      token: alice.accessToken,
+      body: { theme: 'dark' },
+    });
+    assert.equal(put.status, 200);
+    await ws.next((f) => f.type === 'sync' && f.body.account_data.events.some((e: Frame) => e.type === 'org.example.settings' && e.content.theme === 'dark'));
+    const tag = await api(server, 'PUT', `${V3}/user/${enc(alice.userId)}/rooms/${enc(roomId)}/tags/m.favourite`, {
+      token: alice.accessToken,
+      body: { order: 0.5 },
+    });
+    assert.equal(tag.status, 200);
+    const frame = await ws.next(
+      (f) => f.type === 'sync' && (f.body.rooms?.join?.[roomId]?.account_data?.events ?? []).some((e: Frame) => e.type === 'm.tag'),
+    );
+    const tags = frame.body.rooms.join[roomId].account_data.events.find((e: Frame) => e.type === 'm.tag');
+    assert.deepEqual(tags.content, { tags: { 'm.favourite': { order: 0.5 } } });
+    await ws.close();
   });
 
   test('a burst of 1,000 events arrives complete and in order', async () => {
