@@ -1,21 +1,14 @@
 /** Filters, global and room account data, and room tags. */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { api, assertError, registerUser } from './harness/client.js';
-import { startServer, type TestServer } from './harness/server.js';
+import { suiteServer } from './harness/suite.js';
 
 const enc = encodeURIComponent;
 const ROOM = '!someroom:localhost';
 
 describe('filters, account data, tags', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.stop();
-    server.cleanup();
-  });
+  const server = suiteServer();
 
   test('create and fetch filters', async () => {
     const u = await registerUser(server);

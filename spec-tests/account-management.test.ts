@@ -1,8 +1,8 @@
 /** Devices, password change and deactivation, all guarded by password UIA. */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { api, assertError, login, registerUser, type TestUser } from './harness/client.js';
-import { startServer, type TestServer } from './harness/server.js';
+import { suiteServer } from './harness/suite.js';
 
 const WHOAMI = '/_matrix/client/v3/account/whoami';
 
@@ -11,14 +11,7 @@ function passwordAuth(user: TestUser, session: string, password = user.password)
 }
 
 describe('account management', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.stop();
-    server.cleanup();
-  });
+  const server = suiteServer();
 
   test('list, get and rename devices', async () => {
     const u = await registerUser(server);

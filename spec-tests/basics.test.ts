@@ -1,18 +1,12 @@
 /** Server discovery endpoints and the generic HTTP behaviour every endpoint shares. */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { api, assertError } from './harness/client.js';
-import { startServer, type TestServer, waitForLogs } from './harness/server.js';
+import { waitForLogs } from './harness/server.js';
+import { suiteServer } from './harness/suite.js';
 
 describe('server basics', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer({ config: { public_baseurl: 'https://matrix.example.test/' } });
-  });
-  after(async () => {
-    await server.stop();
-    server.cleanup();
-  });
+  const server = suiteServer({ config: { public_baseurl: 'https://matrix.example.test/' } });
 
   test('GET /versions lists spec versions v1.1 to v1.16', async () => {
     const res = await api(server, 'GET', '/_matrix/client/versions');

@@ -1,8 +1,8 @@
 /** device_lists.changed / left in incremental syncs: device changes of users sharing a room, joins and leaves. */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { api, login, registerUser, type TestUser } from './harness/client.js';
-import { startServer, type TestServer } from './harness/server.js';
+import { suiteServer } from './harness/suite.js';
 import { syncOnce, syncUntil, tokenPositions } from './harness/sync-wait.js';
 
 const V3 = '/_matrix/client/v3';
@@ -12,14 +12,7 @@ const enc = encodeURIComponent;
 type Json = any;
 
 describe('device lists', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.stop();
-    server.cleanup();
-  });
+  const server = suiteServer();
 
   const ok = async (user: TestUser, method: string, path: string, body: unknown = {}): Promise<Json> => {
     const res = await api(server, method, `${V3}${path}`, { token: user.accessToken, body });

@@ -1,24 +1,17 @@
 /** Rate limits and request size limits. */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { api, assertError, login, registerUser, uniqueName } from './harness/client.js';
-import { startServer, type TestServer } from './harness/server.js';
+import { suiteServer } from './harness/suite.js';
 
 describe('limits', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer({
-      config: {
-        max_request_body_bytes: 2048,
-        // Refill so slowly that no token comes back during the test.
-        rate_limits: { login: { per_second: 0.001, burst: 3 }, register: { per_second: 0.001, burst: 4 } },
-      },
-    });
-  });
-  after(async () => {
-    await server.stop();
-    server.cleanup();
+  const server = suiteServer({
+    config: {
+      max_request_body_bytes: 2048,
+      // Refill so slowly that no token comes back during the test.
+      rate_limits: { login: { per_second: 0.001, burst: 3 }, register: { per_second: 0.001, burst: 4 } },
+    },
   });
 
   test('login is rate limited per IP: 429 M_LIMIT_EXCEEDED with retry_after_ms and Retry-After', async () => {

@@ -1,22 +1,15 @@
 /** Login, logout, whoami and the refresh-token flow. */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { api, assertError, login, registerUser } from './harness/client.js';
-import { startServer, type TestServer } from './harness/server.js';
+import { suiteServer } from './harness/suite.js';
 
 const WHOAMI = '/_matrix/client/v3/account/whoami';
 /** Short enough to watch a token expire, long enough for the requests made while it is fresh. */
 const ACCESS_LIFETIME_MS = 1500;
 
 describe('login and logout', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer({ config: { auth: { refreshable_access_token_lifetime_ms: ACCESS_LIFETIME_MS } } });
-  });
-  after(async () => {
-    await server.stop();
-    server.cleanup();
-  });
+  const server = suiteServer({ config: { auth: { refreshable_access_token_lifetime_ms: ACCESS_LIFETIME_MS } } });
 
   test('GET /login lists m.login.password', async () => {
     const res = await api(server, 'GET', '/_matrix/client/v3/login');

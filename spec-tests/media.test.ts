@@ -28,7 +28,10 @@ describe('media repository', () => {
   let mediaDir: string;
 
   before(async () => {
-    server = await startServer({ config: { media: { max_upload_bytes: MAX_UPLOAD } } });
+    server = await startServer({
+      // other.example "lives" on a closed loopback port: remote fetches fail fast, without DNS.
+      config: { media: { max_upload_bytes: MAX_UPLOAD }, federation: { resolve: { 'other.example': '127.0.0.1:1' } } },
+    });
     mediaDir = join(server.dir, 'data', 'media');
     alice = await registerUser(server);
     bob = await registerUser(server);
@@ -124,13 +127,13 @@ describe('media repository', () => {
     assert.equal(down.headers.get('content-type'), 'application/octet-stream');
   });
 
-  test('unknown media, remote media (no federation yet) and uploads without a token', async () => {
+  test('unknown media, unreachable remote media and uploads without a token', async () => {
     const unknown = await get(server, '/_matrix/client/v1/media/download/localhost/doesNotExist', alice.accessToken);
     assert.equal(unknown.status, 404);
     assert.equal(unknown.json.errcode, 'M_NOT_FOUND');
     const remote = await get(server, '/_matrix/client/v1/media/download/other.example/abc', alice.accessToken);
-    assert.equal(remote.status, 404);
-    assert.equal(remote.json.errcode, 'M_NOT_FOUND');
+    assert.equal(remote.status, 502);
+    assert.equal(remote.json.errcode, 'M_UNKNOWN');
     const legacyNoRemote = await get(server, '/_matrix/media/v3/download/other.example/abc?allow_remote=false');
     assert.equal(legacyNoRemote.status, 404);
     const noToken = await fetch(new URL('/_matrix/media/v3/upload', server.baseUrl), { method: 'POST', body: 'x' });
@@ -330,5 +333,38 @@ describe('media repository: frozen unauthenticated access and upload rate limit'
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) statuses.push((await upload(server, alice.accessToken, Buffer.from(`n${i}`), 'text/plain')).status);
     assert.deepEqual(statuses, [200, 200, 429]);
+  });
+});
+
+describe('media repository: the freeze spares media uploaded before it', () => {
+  test('legacy endpoints keep serving pre-freeze media, refuse media from after it, and a restart does not move the freeze', async () => {
+    let server = await startServer();
+    const dir = server.dir;
+    try {
+      const alice = await registerUser(server);
+      const old = mxcPath((await upload(server, alice.accessToken, Buffer.from('before'), 'text/plain')).json.content_uri);
+      await server.stop();
+      const frozenConfig = { config: { media: { freeze_unauthenticated: true } }, dir };
+      server = await startServer(frozenConfig);
+      const fresh = mxcPath((await upload(server, alice.accessToken, Buffer.from('after'), 'text/plain')).json.content_uri);
+      for (let run = 0; run < 2; run++) {
+        const oldRes = await get(server, `/_matrix/media/v3/download/${old}`);
+        assert.equal(oldRes.status, 200);
+        assert.equal(oldRes.bytes.toString(), 'before');
+        const freshRes = await get(server, `/_matrix/media/v3/download/${fresh}`);
+        assert.equal(freshRes.status, 404);
+        assert.equal(freshRes.json.errcode, 'M_NOT_FOUND');
+        const authed = await get(server, `/_matrix/client/v1/media/download/${fresh}`, alice.accessToken);
+        assert.equal(authed.bytes.toString(), 'after');
+        // Restarted with the freeze still on: the recorded moment stands (else "after" would count as old).
+        if (run === 0) {
+          await server.stop();
+          server = await startServer(frozenConfig);
+        }
+      }
+    } finally {
+      await server.stop();
+      server.cleanup();
+    }
   });
 });

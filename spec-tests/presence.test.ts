@@ -4,9 +4,10 @@
  * idle and offline timeouts.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { api, assertError, login, registerUser, type TestUser } from './harness/client.js';
-import { startServer, type TestServer } from './harness/server.js';
+import type { TestServer } from './harness/server.js';
+import { suiteServer } from './harness/suite.js';
 import { syncOnce, syncUntil, tokenPositions } from './harness/sync-wait.js';
 
 const V3 = '/_matrix/client/v3';
@@ -68,14 +69,7 @@ async function waitPresence(server: TestServer, watcher: TestUser, since: string
 }
 
 describe('presence across devices (short timeouts)', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer({ config: { presence: { idle_after_ms: 60_000, offline_grace_ms: 600 } } });
-  });
-  after(async () => {
-    await server.stop();
-    server.cleanup();
-  });
+  const server = suiteServer({ config: { presence: { idle_after_ms: 60_000, offline_grace_ms: 600 } } });
 
   test('online while any device is active; unavailable when only an idle device is left; offline after the last one goes', async () => {
     const { alice, bob } = await setup(server);
@@ -159,14 +153,7 @@ describe('presence across devices (short timeouts)', () => {
 });
 
 describe('presence idle timeout', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer({ config: { presence: { idle_after_ms: 400, offline_grace_ms: 60_000 } } });
-  });
-  after(async () => {
-    await server.stop();
-    server.cleanup();
-  });
+  const server = suiteServer({ config: { presence: { idle_after_ms: 400, offline_grace_ms: 60_000 } } });
 
   test('a connected user with no activity becomes unavailable; sending a message brings them back online', async () => {
     const { alice, bob, roomId } = await setup(server);

@@ -1,21 +1,14 @@
 /** Profiles: whole-profile and per-field reads, updates and deletion. */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { api, assertError, registerUser } from './harness/client.js';
-import { startServer, type TestServer } from './harness/server.js';
+import { suiteServer } from './harness/suite.js';
 
 const profilePath = (userId: string, key?: string) =>
   `/_matrix/client/v3/profile/${encodeURIComponent(userId)}${key ? `/${key}` : ''}`;
 
 describe('profile', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.stop();
-    server.cleanup();
-  });
+  const server = suiteServer();
 
   test('a new user’s display name is the localpart; set, read and delete fields', async () => {
     const u = await registerUser(server);

@@ -1,20 +1,13 @@
 /** POST /register with user-interactive auth, /register/available, registration tokens. */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { api, assertError, login, registerUser, uniqueName } from './harness/client.js';
-import { startServer, type TestServer } from './harness/server.js';
+import { suiteServer } from './harness/suite.js';
 
 const REGISTER = '/_matrix/client/v3/register';
 
 describe('registration (open, m.login.dummy)', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.stop();
-    server.cleanup();
-  });
+  const server = suiteServer();
 
   test('first request gets the 401 UIA challenge; completing m.login.dummy registers and logs in', async () => {
     const username = uniqueName('Dummy');
@@ -134,14 +127,7 @@ describe('registration (open, m.login.dummy)', () => {
 });
 
 describe('registration disabled', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer({ config: { registration: { enabled: false, tokens: ['tok'] } } });
-  });
-  after(async () => {
-    await server.stop();
-    server.cleanup();
-  });
+  const server = suiteServer({ config: { registration: { enabled: false, tokens: ['tok'] } } });
 
   test('POST /register is 403 M_FORBIDDEN, token validity too', async () => {
     const res = await api(server, 'POST', REGISTER, { body: { username: 'x', auth: { type: 'm.login.dummy' } } });
@@ -154,15 +140,8 @@ describe('registration disabled', () => {
 });
 
 describe('registration with tokens required', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer({
-      config: { registration: { enabled: true, tokens_required: true, tokens: ['let-me-in', 'other.token'] } },
-    });
-  });
-  after(async () => {
-    await server.stop();
-    server.cleanup();
+  const server = suiteServer({
+    config: { registration: { enabled: true, tokens_required: true, tokens: ['let-me-in', 'other.token'] } },
   });
 
   test('validity endpoint reports known tokens', async () => {

@@ -1,25 +1,20 @@
 /** Aliases, the published room directory and /publicRooms over raw HTTP. */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { api, assertError, registerUser, type TestUser } from './harness/client.js';
 import { createRoomAs } from './harness/room-helpers.js';
-import { startServer, type TestServer } from './harness/server.js';
+import { suiteServer } from './harness/suite.js';
 
 const V3 = '/_matrix/client/v3';
 const enc = encodeURIComponent;
 
 describe('rooms: aliases and directory', () => {
-  let server: TestServer;
+  const server = suiteServer();
   let alice: TestUser;
   let bob: TestUser;
   before(async () => {
-    server = await startServer();
     alice = await registerUser(server);
     bob = await registerUser(server);
-  });
-  after(async () => {
-    await server.stop();
-    server.cleanup();
   });
 
   const createRoom = (user: TestUser, body: Record<string, unknown> = {}) => createRoomAs(server, user, body);

@@ -1,28 +1,23 @@
 /** Joining, inviting, leaving, kicking, banning, knocking, forgetting; member lists. */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { api, assertError, registerUser, type TestUser } from './harness/client.js';
-import { startServer, type TestServer } from './harness/server.js';
+import { suiteServer } from './harness/suite.js';
 
 const V3 = '/_matrix/client/v3';
 const enc = encodeURIComponent;
 
 describe('rooms: membership', () => {
-  let server: TestServer;
+  // elsewhere.example points at a closed loopback port: remote rooms and users are unreachable
+  // without any DNS lookup or traffic off this machine.
+  const server = suiteServer({ config: { federation: { resolve: { 'elsewhere.example': '127.0.0.1:9' } } } });
   let alice: TestUser;
   let bob: TestUser;
   let carol: TestUser;
   before(async () => {
-    // elsewhere.example points at a closed loopback port: remote rooms and users are unreachable
-    // without any DNS lookup or traffic off this machine.
-    server = await startServer({ config: { federation: { resolve: { 'elsewhere.example': '127.0.0.1:9' } } } });
     alice = await registerUser(server);
     bob = await registerUser(server);
     carol = await registerUser(server);
-  });
-  after(async () => {
-    await server.stop();
-    server.cleanup();
   });
 
   const post = (user: TestUser, path: string, body: unknown = {}) => api(server, 'POST', `${V3}${path}`, { token: user.accessToken, body });

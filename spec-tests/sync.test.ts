@@ -1,9 +1,9 @@
 /** GET /sync: initial and incremental, long polling, filters, lazy members, invite/leave, account data, visibility. */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { type ApiResponse, api, assertError, registerUser, type TestUser } from './harness/client.js';
 import { createRoomAs } from './harness/room-helpers.js';
-import { startServer, type TestServer } from './harness/server.js';
+import { suiteServer } from './harness/suite.js';
 
 const V3 = '/_matrix/client/v3';
 const enc = encodeURIComponent;
@@ -12,15 +12,8 @@ const enc = encodeURIComponent;
 type Json = any;
 
 describe('sync', () => {
-  let server: TestServer;
+  const server = suiteServer();
   let txn = 0;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.stop();
-    server.cleanup();
-  });
 
   const sync = async (user: TestUser, query: Record<string, string> = {}): Promise<Json> => {
     const res = await api(server, 'GET', `${V3}/sync`, { token: user.accessToken, query });

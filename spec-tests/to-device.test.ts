@@ -1,8 +1,8 @@
 /** PUT /sendToDevice and to_device in /sync: idempotent sends, exactly-once delivery per device, batching. */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { api, assertError, login, registerUser, type TestUser } from './harness/client.js';
-import { startServer, type TestServer } from './harness/server.js';
+import { suiteServer } from './harness/suite.js';
 import { syncOnce, syncUntil, tokenPositions } from './harness/sync-wait.js';
 
 const V3 = '/_matrix/client/v3';
@@ -11,15 +11,8 @@ const V3 = '/_matrix/client/v3';
 type Json = any;
 
 describe('send-to-device', () => {
-  let server: TestServer;
+  const server = suiteServer();
   let txn = 0;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.stop();
-    server.cleanup();
-  });
 
   const sendTo = (from: TestUser, type: string, messages: unknown, txnId = `tx${++txn}`) =>
     api(server, 'PUT', `${V3}/sendToDevice/${encodeURIComponent(type)}/${txnId}`, { token: from.accessToken, body: { messages } });

@@ -1,8 +1,8 @@
 /** Typing notifications, read receipts (public, private, threaded), read markers and unread counts over /sync. */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { api, assertError, registerUser, type TestUser } from './harness/client.js';
-import { startServer, type TestServer } from './harness/server.js';
+import { suiteServer } from './harness/suite.js';
 import { ephemeralOf, syncOnce, syncUntil, tokenPositions } from './harness/sync-wait.js';
 
 const V3 = '/_matrix/client/v3';
@@ -12,15 +12,8 @@ const enc = encodeURIComponent;
 type Json = any;
 
 describe('typing, receipts and read markers', () => {
-  let server: TestServer;
+  const server = suiteServer();
   let txn = 0;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.stop();
-    server.cleanup();
-  });
 
   const ok = async (user: TestUser, method: string, path: string, body: unknown = {}): Promise<Json> => {
     const res = await api(server, method, `${V3}${path}`, { token: user.accessToken, body });

@@ -4,6 +4,7 @@
  */
 import { attachRoomEdus } from '../federation/edu/room-edus.js';
 import { Federation } from '../federation/federation.js';
+import { FederationMediaSource } from '../federation/media/federation-media-source.js';
 import { RoomFederation } from '../federation/rooms/room-federation.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config, RateLimitAction } from './config/config.js';
@@ -20,6 +21,7 @@ import type { SigningKey } from './core/signing.js';
 import type { Logger } from './logger.js';
 import { MediaRepository } from './media/media-repository.js';
 import type { RemoteMediaSource } from './media/remote-media.js';
+import { IpPolicy } from './media/url-preview/ip-policy.js';
 import { UrlPreviewer } from './media/url-preview/url-previewer.js';
 import { InProcessNotifier, type Notifier } from './notifier.js';
 import { RoomReads } from './room-engine/room-reads.js';
@@ -71,7 +73,7 @@ export interface AppContextParts {
   storage: Storage;
   signingKey: SigningKey;
   clock?: Clock;
-  /** Where media on other servers comes from (federation, later); none by default. */
+  /** Where media on other servers comes from; over federation by default. */
   remoteMedia?: RemoteMediaSource;
 }
 
@@ -116,7 +118,14 @@ export function createAppContext(parts: AppContextParts): AppContext {
     store: parts.storage.media,
     logger: parts.logger,
     now: () => clock.now(),
-    remote: parts.remoteMedia,
+    remote:
+      parts.remoteMedia ??
+      new FederationMediaSource({
+        client: federation.client,
+        // A `Location` an origin sends is fetched under the same address rules as URL previews.
+        locationPolicy: new IpPolicy(parts.config.media.url_preview.ip_range_denylist, parts.config.media.url_preview.ip_range_allowlist),
+        logger: parts.logger,
+      }),
   });
   const now = () => clock.now();
   const listenerError = (err: unknown) => parts.logger.error({ err }, 'real-time listener failed');

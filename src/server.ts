@@ -29,6 +29,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const { key, created } = loadOrCreateSigningKey(config.signing_key_path);
   const storage = SqliteStorage.open(config.database.path);
   const app = createAppContext({ config, logger, storage, signingKey: key });
+  await app.media.start();
   const http = createHttpApp(app, [...clientApiRoutes, ...clientListenerFederationRoutes]);
   const fedConfig = config.listeners.federation;
   const fedHttp = fedConfig ? createHttpApp(app, federationRoutes) : undefined;

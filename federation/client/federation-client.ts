@@ -6,6 +6,7 @@
  */
 import { resolveSrv as dnsResolveSrv } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
 import { checkServerIdentity, type PeerCertificate, rootCertificates } from 'node:tls';
 import type { Config } from '../../src/config/config.js';
@@ -60,6 +61,13 @@ const WELL_KNOWN_MAX_BYTES = 64 * 1024;
 const WELL_KNOWN_TIMEOUT_MS = 10_000;
 const MAX_REDIRECTS = 5;
 
+/** A response whose body is read by the caller as it arrives (media). */
+export interface StreamedResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: IncomingMessage;
+}
+
 interface RawResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -111,12 +119,7 @@ export class FederationClient implements KeyTransport {
 
   async request<T = JsonObject>(destination: string, method: string, path: string, opts: FederationRequestOptions = {}): Promise<T> {
     const uri = path + buildQueryString(opts.query);
-    let target: Destination;
-    try {
-      target = await this.discovery.resolve(destination);
-    } catch (err) {
-      throw new FederationError(0, 'M_UNKNOWN', `cannot resolve ${destination}: ${(err as Error).message}`, 'network');
-    }
+    const target = await this.resolve(destination);
     const headers: Record<string, string> = { Host: target.hostHeader, Accept: 'application/json' };
     let payload: Buffer | undefined;
     if (opts.body !== undefined) {
@@ -145,6 +148,35 @@ export class FederationClient implements KeyTransport {
     return parsed as T;
   }
 
+  /**
+   * A signed GET whose response body is streamed, not buffered: resolves once the status and headers
+   * are in. `signal` ends the request at any point (deadline, enough bytes read); `idleTimeoutMs`
+   * bounds each wait on the connection. The caller must consume or destroy `body`.
+   */
+  async stream(
+    destination: string,
+    path: string,
+    opts: { query?: FederationRequestOptions['query']; signal: AbortSignal; idleTimeoutMs?: number },
+  ): Promise<StreamedResponse> {
+    const uri = path + buildQueryString(opts.query);
+    const target = await this.resolve(destination);
+    const headers: Record<string, string> = {
+      Host: target.hostHeader,
+      Accept: '*/*',
+      Authorization: signRequest({ method: 'GET', uri, origin: this.d.serverName, destination }, this.d.signingKey),
+    };
+    const idle = opts.idleTimeoutMs ?? this.d.config.request_timeout_ms;
+    return new Promise<StreamedResponse>((resolve, reject) => {
+      const req = this.open(target, 'GET', uri, headers, idle, opts.signal);
+      req.on('timeout', () => req.destroy(new FederationError(0, 'M_UNKNOWN', `connection idle for ${idle} ms`, 'timeout')));
+      req.on('error', (err) => {
+        reject(err instanceof FederationError ? err : new FederationError(0, 'M_UNKNOWN', err.message, 'network'));
+      });
+      req.on('response', (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }));
+      req.end();
+    });
+  }
+
   // ---- KeyTransport ----
 
   fetchServerKeys(server: string): Promise<unknown> {
@@ -157,6 +189,39 @@ export class FederationClient implements KeyTransport {
 
   // ---- transport ----
 
+  private async resolve(destination: string): Promise<Destination> {
+    try {
+      return await this.discovery.resolve(destination);
+    } catch (err) {
+      throw new FederationError(0, 'M_UNKNOWN', `cannot resolve ${destination}: ${(err as Error).message}`, 'network');
+    }
+  }
+
+  private open(
+    target: Destination,
+    method: string,
+    uri: string,
+    headers: Record<string, string>,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): ClientRequest {
+    const connect = this.connectOverrides.get(`${target.host.toLowerCase()}:${target.port}`) ?? { host: target.host, port: target.port };
+    const tlsName = target.tlsName;
+    return httpsRequest({
+      agent: this.agent,
+      host: connect.host,
+      port: connect.port,
+      method,
+      path: uri,
+      headers,
+      // SNI takes host names only; the certificate is checked against the name discovery chose.
+      servername: isIpLiteral(tlsName) ? undefined : tlsName,
+      checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(tlsName, cert),
+      timeout: timeoutMs,
+      signal,
+    });
+  }
+
   private send(
     target: Destination,
     method: string,
@@ -166,21 +231,8 @@ export class FederationClient implements KeyTransport {
     timeoutMs: number,
     maxBytes: number,
   ): Promise<RawResponse> {
-    const connect = this.connectOverrides.get(`${target.host.toLowerCase()}:${target.port}`) ?? { host: target.host, port: target.port };
-    const tlsName = target.tlsName;
     return new Promise<RawResponse>((resolve, reject) => {
-      const req = httpsRequest({
-        agent: this.agent,
-        host: connect.host,
-        port: connect.port,
-        method,
-        path: uri,
-        headers: payload ? { ...headers, 'Content-Length': String(payload.length) } : headers,
-        // SNI takes host names only; the certificate is checked against the name discovery chose.
-        servername: isIpLiteral(tlsName) ? undefined : tlsName,
-        checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(tlsName, cert),
-        timeout: timeoutMs,
-      });
+      const req = this.open(target, method, uri, payload ? { ...headers, 'Content-Length': String(payload.length) } : headers, timeoutMs);
       const deadline = setTimeout(() => req.destroy(new FederationError(0, 'M_UNKNOWN', `request timed out after ${timeoutMs} ms`, 'timeout')), timeoutMs);
       const fail = (err: Error) => {
         clearTimeout(deadline);

@@ -9,6 +9,7 @@ import { inviteV2 } from './invite.js';
 import { makeJoin } from './make-join.js';
 import { makeKnock } from './make-knock.js';
 import { makeLeave } from './make-leave.js';
+import { federationMediaDownload, federationMediaThumbnail } from './media.js';
 import { queryDirectory } from './query-directory.js';
 import { queryProfile } from './query-profile.js';
 import { sendJoin } from './send-join.js';
@@ -51,6 +52,8 @@ export const federationRoutes: readonly Route[] = [
   queryUserKeys,
   claimUserKeys,
   sendTransaction,
+  federationMediaDownload,
+  federationMediaThumbnail,
 ];
 
 /** Served on the client listener too: delegation is usually looked up on the name's port 443. */

@@ -1,6 +1,6 @@
 /** `GET` and `POST /_matrix/federation/v1/publicRooms`: this server's published rooms for another server. */
 import { z } from 'zod';
-import { listPublicRooms } from '../../src/room-engine/public-rooms.js';
+import { listPublicRooms, publicRoomsFilterBody } from '../../src/room-engine/public-rooms.js';
 import { defineFederationRoute } from '../http/federation-route.js';
 
 export const getPublicRoomsFederation = defineFederationRoute({
@@ -22,15 +22,7 @@ export const getPublicRoomsFederation = defineFederationRoute({
 export const postPublicRoomsFederation = defineFederationRoute({
   method: 'POST',
   path: '/_matrix/federation/v1/publicRooms',
-  body: z
-    .object({
-      limit: z.number().int().min(0).optional(),
-      since: z.string().optional(),
-      filter: z.object({ generic_search_term: z.string().optional() }).loose().optional(),
-      include_all_networks: z.boolean().optional(),
-      third_party_instance_id: z.string().optional(),
-    })
-    .loose(),
+  body: publicRoomsFilterBody,
   handler: async ({ app, body }) => ({
     body: await listPublicRooms(app.storage.events, app.storage.roomDirectory, {
       limit: body.limit,

@@ -44,19 +44,21 @@ type Emitter = {
  * `emitter` fires one of `events`. Rejects with `what` at the deadline.
  */
 export function waitUntil<T>(
-  emitter: Emitter,
+  emitter: Emitter | MatrixClient,
   events: string[],
   check: () => T | undefined | false,
   what: string,
   deadlineMs = DEFAULT_DEADLINE_MS,
 ): Promise<T> {
+  // MatrixClient's typed on/off overloads do not unify with plain listeners; the events are checked by name.
+  const em = emitter as Emitter;
   return new Promise<T>((resolve, reject) => {
     let done = false;
     const finish = (fn: () => void) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      for (const e of events) emitter.off(e, listener);
+      for (const e of events) em.off(e, listener);
       fn();
     };
     const listener = () => {
@@ -70,7 +72,7 @@ export function waitUntil<T>(
       if (value !== undefined && value !== false) finish(() => resolve(value as T));
     };
     const timer = setTimeout(() => finish(() => reject(new Error(`timed out after ${deadlineMs} ms waiting for ${what}`))), deadlineMs);
-    for (const e of events) emitter.on(e, listener);
+    for (const e of events) em.on(e, listener);
     listener();
   });
 }
@@ -109,7 +111,7 @@ export async function sdkLogin(server: TestServer, userId: string, password = PA
 /** Starts the SDK's sync loop and waits for its first successful sync (state PREPARED). */
 export async function startSyncing(client: MatrixClient, opts: IStartClientOpts = {}): Promise<void> {
   const prepared = waitUntil(
-    client as unknown as Emitter,
+    client,
     [ClientEvent.Sync],
     () => {
       const state = client.getSyncState();
@@ -131,7 +133,7 @@ export function waitForRoom<T>(
   deadlineMs = DEFAULT_DEADLINE_MS,
 ): Promise<T> {
   return waitUntil(
-    client as unknown as Emitter,
+    client,
     [
       ClientEvent.Sync,
       ClientEvent.Room,

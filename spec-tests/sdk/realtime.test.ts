@@ -13,81 +13,16 @@ import {
   ReceiptType,
   RoomEvent,
   RoomMemberEvent,
-  SyncState,
   UserEvent,
 } from 'matrix-js-sdk';
 import { logger } from 'matrix-js-sdk/lib/logger.js';
 import { registerUser, type TestUser } from '../harness/client.js';
+import { startSyncing, waitUntil } from '../harness/sdk.js';
 import { startServer, type TestServer } from '../harness/server.js';
 
-(logger as unknown as { setLevel(level: string): void }).setLevel('warn');
-
-const DEADLINE_MS = 10_000;
-
-type Emitter = {
-  on(event: string, listener: (...args: unknown[]) => void): unknown;
-  off(event: string, listener: (...args: unknown[]) => void): unknown;
-};
-
-/** Resolves when `check` holds, re-checked whenever `emitter` fires one of `events`; fails at the deadline. */
-function waitUntil(emitter: MatrixClient, events: string[], check: () => boolean, what: string): Promise<void> {
-  const em = emitter as unknown as Emitter;
-  return new Promise((resolve, reject) => {
-    const finish = (err?: Error) => {
-      clearTimeout(timer);
-      for (const e of events) em.off(e, listener);
-      if (err) reject(err);
-      else resolve();
-    };
-    const listener = () => {
-      try {
-        if (check()) finish();
-      } catch (err) {
-        finish(err as Error);
-      }
-    };
-    const timer = setTimeout(() => finish(new Error(`timed out waiting for ${what}`)), DEADLINE_MS);
-    for (const e of events) em.on(e, listener);
-    listener();
-  });
-}
-
-/**
- * GET /pushrules/ belongs to another branch (push rules); until it lands here the SDK gets an empty
- * rule set from this shim, which answers nothing else.
- */
-const fetchWithPushRules: typeof fetch = async (input, init) => {
-  const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
-  if (url.pathname === '/_matrix/client/v3/pushrules/') {
-    const res = await fetch(input, init);
-    if (res.status !== 404) return res;
-    const empty = { global: { override: [], content: [], room: [], sender: [], underride: [] } };
-    return new Response(JSON.stringify(empty), { status: 200, headers: { 'content-type': 'application/json' } });
-  }
-  return fetch(input, init);
-};
-
 async function sdkClient(server: TestServer, user: TestUser): Promise<MatrixClient> {
-  const client = createClient({
-    baseUrl: server.baseUrl,
-    userId: user.userId,
-    accessToken: user.accessToken,
-    deviceId: user.deviceId,
-    logger,
-    fetchFn: fetchWithPushRules,
-  });
-  const ready = waitUntil(
-    client,
-    [ClientEvent.Sync],
-    () => {
-      const state = client.getSyncState();
-      if (state === SyncState.Error) throw new Error(`SDK sync failed: ${String(client.getSyncStateData()?.error)}`);
-      return state === SyncState.Prepared || state === SyncState.Syncing;
-    },
-    'the first sync',
-  );
-  await client.startClient({ initialSyncLimit: 10 });
-  await ready;
+  const client = createClient({ baseUrl: server.baseUrl, userId: user.userId, accessToken: user.accessToken, deviceId: user.deviceId, logger });
+  await startSyncing(client, { initialSyncLimit: 10 });
   return client;
 }
 

@@ -109,6 +109,8 @@ const schema = z.strictObject({
       path: z.string().min(1).default('./data/media'),
       max_upload_bytes: z.number().int().min(1).default(50 * 1024 * 1024),
       freeze_unauthenticated: z.boolean().default(false),
+      freeze_unauthenticated_since: z.number().int().min(0).nullable().default(null),
+      remote_fetch_timeout_ms: z.number().int().min(100).default(60_000),
       max_thumbnail_source_pixels: z.number().int().min(1).default(32_000_000),
       unused_expires_ms: z.number().int().min(1000).default(86_400_000),
       max_pending_uploads: z.number().int().min(1).default(10),

@@ -3,6 +3,8 @@ import type { RoomEvent } from './pdu.js';
 /** Fetches an event by ID; `undefined` when it is not known locally. */
 export type EventLookup = (eventId: string) => RoomEvent | undefined;
 
+const NOTHING: ReadonlySet<string> = new Set();
+
 /**
  * All auth ancestors of `eventIds` (their auth events, those events' auth events, and so on),
  * not including the inputs themselves unless one is an ancestor of another. Iterative, because
@@ -10,21 +12,7 @@ export type EventLookup = (eventId: string) => RoomEvent | undefined;
  * are still reported (they are part of the chain) but cannot be walked further.
  */
 export function authChain(eventIds: Iterable<string>, lookup: EventLookup): Set<string> {
-  const chain = new Set<string>();
-  const stack: string[] = [];
-  for (const id of eventIds) {
-    const ev = lookup(id);
-    if (ev) for (const a of ev.authEventIds) stack.push(a);
-  }
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (chain.has(id)) continue;
-    chain.add(id);
-    const ev = lookup(id);
-    if (!ev) continue;
-    for (const a of ev.authEventIds) if (!chain.has(a)) stack.push(a);
-  }
-  return chain;
+  return authChainUntil(eventIds, lookup, NOTHING, false);
 }
 
 /**

@@ -70,3 +70,27 @@ export function mediaSecurityHeaders(): Record<string, string> {
 export function isValidContentType(s: string): boolean {
   return s.length <= 255 && /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;[\x20-\x7e]*)?$/.test(s);
 }
+
+/**
+ * The filename of a Content-Disposition header sent by another server (`filename*` preferred over
+ * `filename`). Names that could not be re-sent safely (control characters, over 255 characters) are
+ * dropped: the filename is only ever echoed back in our own Content-Disposition.
+ */
+export function filenameFromDisposition(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  let name: string | undefined;
+  const ext = /(?:^|;)\s*filename\*\s*=\s*([A-Za-z0-9_-]+)'[^']*'([^;\s]+)/i.exec(header);
+  if (ext && ext[1].toLowerCase() === 'utf-8') {
+    try {
+      name = decodeURIComponent(ext[2]);
+    } catch {
+      name = undefined;
+    }
+  }
+  if (name === undefined) {
+    const plain = /(?:^|;)\s*filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s"]+))/i.exec(header);
+    if (plain) name = plain[1] !== undefined ? plain[1].replace(/\\(.)/g, '$1') : plain[2];
+  }
+  if (name === undefined || name === '' || name.length > 255 || /[\u0000-\u001f\u007f]/.test(name)) return null;
+  return name;
+}

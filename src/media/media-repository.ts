@@ -1,7 +1,9 @@
 /**
  * The media repository service: uploads (streamed to disk), reserved uploads, lookups for downloads
- * (waiting for reserved media to arrive), thumbnails (pre-generated for images on upload, others on
- * demand, all cached) and the admin operations. HTTP concerns stay in src/client-api/media/.
+ * (waiting for reserved media to arrive), remote media (fetched once through the RemoteMediaSource,
+ * bounded, then cached like local media), thumbnails (pre-generated for images on upload, others on
+ * demand, all cached), the legacy-endpoint freeze and the admin operations. HTTP concerns stay in
+ * src/client-api/media/ and federation/routes/media.ts.
  */
 import { EventEmitter } from 'node:events';
 import type { Config } from '../config/config.js';
@@ -9,11 +11,18 @@ import { forbidden, limitExceeded, MatrixError, notFound } from '../http/errors.
 import type { RawBody } from '../http/route.js';
 import type { Logger } from '../logger.js';
 import { KeyedQueue } from '../room-engine/room-queue.js';
-import type { MediaRecord, MediaStore, MediaUsage, ThumbnailKey, ThumbnailRecord } from '../storage/media-store.js';
+import type {
+  MediaRecord,
+  MediaStore,
+  MediaUsage,
+  RemoteMediaRecord,
+  ThumbnailKey,
+  ThumbnailRecord,
+} from '../storage/media-store.js';
 import { BlobStore, type ReceivedBlob } from './blob-store.js';
 import { baseMediaType, isValidContentType } from './content-headers.js';
 import { newMediaId } from './media-ids.js';
-import { noRemoteMedia, type RemoteMediaSource } from './remote-media.js';
+import { noRemoteMedia, RemoteMediaError, type RemoteMediaSource } from './remote-media.js';
 import {
   CannotThumbnail,
   COMMON_SIZES,
@@ -31,6 +40,9 @@ export const MAX_WAIT_MS = 20_000;
 
 /** Metadata of content that can be served (local upload or cached remote media). */
 export interface ServableMedia {
+  /** The server of the mxc:// URI when it is another one (cached remote media). */
+  origin?: string;
+  mediaId: string;
   contentType: string;
   filename: string | null;
   sha256: string;
@@ -47,8 +59,28 @@ export interface MediaRepositoryDeps {
   remote?: RemoteMediaSource;
 }
 
+export interface LookupOptions {
+  timeoutMs: number;
+  allowRemote: boolean;
+  /** Asked on a deprecated unauthenticated endpoint: media from after the freeze is refused. */
+  legacy?: boolean;
+}
+
 const cannotThumbnail = (msg: string) => new MatrixError(400, 'M_UNKNOWN', msg);
 const notYetUploaded = () => new MatrixError(504, 'M_NOT_YET_UPLOADED', 'Content has not yet been uploaded');
+const frozen = () => notFound('Media not found: unauthenticated access to media uploaded since the freeze is refused');
+const remoteTooLarge = () => new MatrixError(502, 'M_TOO_LARGE', 'Remote content is too large to serve');
+
+/** Stops a remote transfer once it passes `maxBytes`, whatever length the remote announced. */
+class RemoteTooLarge extends Error {}
+async function* capped(chunks: AsyncIterable<Buffer>, maxBytes: number): AsyncGenerator<Buffer> {
+  let size = 0;
+  for await (const chunk of chunks) {
+    size += chunk.length;
+    if (size > maxBytes) throw new RemoteTooLarge();
+    yield chunk;
+  }
+}
 
 export class MediaRepository {
   readonly blobs: BlobStore;
@@ -64,6 +96,10 @@ export class MediaRepository {
   private readonly uploaded = new EventEmitter();
   /** Background pre-generation tasks (awaited by `idle()`). */
   private readonly background = new Set<Promise<void>>();
+  /** Remote media being fetched, so concurrent requests share one transfer. */
+  private readonly fetching = new Map<string, Promise<ServableMedia>>();
+  /** The freeze moment of the legacy endpoints (set by `start()` when freezing is on). */
+  private frozenSince: number | undefined;
 
   constructor(deps: MediaRepositoryDeps) {
     this.config = deps.config;
@@ -73,6 +109,17 @@ export class MediaRepository {
     this.remote = deps.remote ?? noRemoteMedia;
     this.blobs = new BlobStore(deps.config.media.path);
     this.uploaded.setMaxListeners(0);
+  }
+
+  /**
+   * Called once at server start: with the freeze on, fixes its moment (configured, else the one
+   * recorded at the first start with freezing on, else now, recorded).
+   */
+  async start(): Promise<void> {
+    const m = this.config.media;
+    if (!m.freeze_unauthenticated) return;
+    this.frozenSince = m.freeze_unauthenticated_since ?? (await this.store.frozenSince(this.now()));
+    this.logger.info({ event: 'media_freeze', since: this.frozenSince }, 'unauthenticated media access is frozen');
   }
 
   /** POST /upload: stores the body and returns the new media ID. */
@@ -139,37 +186,31 @@ export class MediaRepository {
   }
 
   /**
-   * The content behind an mxc:// URI, waiting up to `timeoutMs` for reserved media. Quarantined,
-   * unknown and expired media are 404.
+   * The content behind an mxc:// URI, waiting up to `timeoutMs` for reserved media; remote media is
+   * fetched from its origin on first request. Quarantined, unknown and expired media are 404.
    */
-  async lookup(serverName: string, mediaId: string, opts: { timeoutMs: number; allowRemote: boolean }): Promise<ServableMedia> {
-    if (serverName !== this.config.server_name) {
-      if (!opts.allowRemote) throw notFound('Media not found (remote media not requested)');
-      const remote = await this.remote.fetch(serverName, mediaId, {
-        timeoutMs: Math.min(opts.timeoutMs, MAX_WAIT_MS),
-        maxBytes: this.config.media.max_upload_bytes,
-      });
-      if (!remote) throw notFound('Media not found');
-      return remote;
-    }
+  async lookup(serverName: string, mediaId: string, opts: LookupOptions): Promise<ServableMedia> {
+    if (serverName !== this.config.server_name) return this.lookupRemote(serverName, mediaId, opts);
     let rec = await this.store.get(mediaId);
     if (rec && rec.uploadedTs === null && !rec.quarantined) {
       if (rec.unusedExpiresTs !== null && rec.unusedExpiresTs <= this.now()) throw notFound('Media not found');
       rec = await this.waitForUpload(mediaId, Math.min(Math.max(opts.timeoutMs, 0), MAX_WAIT_MS));
     }
     if (!rec || rec.quarantined) throw notFound('Media not found');
+    if (opts.legacy && this.frozenFor(rec.uploadedTs ?? rec.createdTs)) throw frozen();
     return servable(rec);
   }
 
-  async thumbnail(media: ServableMedia, mediaId: string, req: ThumbnailRequest): Promise<ThumbnailResult> {
+  async thumbnail(media: ServableMedia, req: ThumbnailRequest): Promise<ThumbnailResult> {
     if (!isThumbnailableType(baseMediaType(media.contentType))) {
       throw cannotThumbnail('Cannot generate thumbnails for the requested content: not an image');
     }
     const size = chooseSize(req);
-    const key: ThumbnailKey = { mediaId, ...size, method: req.method, animated: req.animated };
+    const key: ThumbnailKey = { mediaId: media.mediaId, ...size, method: req.method, animated: req.animated };
+    if (media.origin !== undefined) key.origin = media.origin;
     const cached = await this.store.getThumbnail(key);
     if (cached) return { kind: 'thumbnail', thumb: cached };
-    const k = `${mediaId}/${key.width}x${key.height}/${key.method}/${key.animated}`;
+    const k = `${media.origin ?? ''}/${media.mediaId}/${key.width}x${key.height}/${key.method}/${key.animated}`;
     let job = this.generating.get(k);
     if (!job) {
       job = this.generate(media, key, req).finally(() => this.generating.delete(k));
@@ -178,8 +219,11 @@ export class MediaRepository {
     return job;
   }
 
-  async setQuarantined(mediaId: string, quarantined: boolean): Promise<boolean> {
-    return this.store.setQuarantined(mediaId, quarantined);
+  /** False if there is no such local media (remote media can be quarantined before it is cached). */
+  async setQuarantined(serverName: string, mediaId: string, quarantined: boolean): Promise<boolean> {
+    if (serverName === this.config.server_name) return this.store.setQuarantined(mediaId, quarantined);
+    await this.store.setRemoteQuarantined(serverName, mediaId, quarantined);
+    return true;
   }
 
   /** Deletes all of a user's media and the blobs nothing else uses. Returns the media IDs. */
@@ -201,6 +245,77 @@ export class MediaRepository {
   /** Resolves once background thumbnail generation has finished (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  /** Whether media uploaded (or cached) at `ts` is refused on the legacy endpoints. */
+  private frozenFor(ts: number): boolean {
+    if (!this.config.media.freeze_unauthenticated) return false;
+    // Without a recorded moment (start() not run) everything counts as new: the safe side.
+    return this.frozenSince === undefined || ts >= this.frozenSince;
+  }
+
+  private async lookupRemote(origin: string, mediaId: string, opts: LookupOptions): Promise<ServableMedia> {
+    const rec = await this.store.getRemote(origin, mediaId);
+    if (rec?.quarantined) throw notFound('Media not found');
+    if (rec && rec.sha256 !== null) {
+      if (opts.legacy && this.frozenFor(rec.fetchedTs ?? 0)) throw frozen();
+      return servableRemote(rec);
+    }
+    if (!opts.allowRemote) throw notFound('Media not found (remote media not requested)');
+    // Fetching it now would make it media cached after the freeze.
+    if (opts.legacy && this.frozenFor(this.now())) throw frozen();
+    const key = `${origin}/${mediaId}`;
+    let job = this.fetching.get(key);
+    if (!job) {
+      job = this.fetchRemote(origin, mediaId).finally(() => this.fetching.delete(key));
+      this.fetching.set(key, job);
+    }
+    return job;
+  }
+
+  /**
+   * One transfer from the origin into a temp file, capped at max_upload_bytes as it streams and
+   * bounded by remote_fetch_timeout_ms; the temp file is removed on any failure, so a remote that
+   * lies about the size (or never stops sending) cannot fill the disk.
+   */
+  private async fetchRemote(origin: string, mediaId: string): Promise<ServableMedia> {
+    const maxBytes = this.config.media.max_upload_bytes;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.config.media.remote_fetch_timeout_ms);
+    try {
+      const dl = await this.remote.download(origin, mediaId, { signal: deadline.signal, maxBytes, timeoutMs: MAX_WAIT_MS });
+      if (!dl) throw notFound('Media not found');
+      if (dl.declaredLength !== undefined && dl.declaredLength > maxBytes) throw new RemoteTooLarge();
+      const blob = await this.blobs.receive(capped(dl.body, maxBytes));
+      const content = {
+        contentType: normaliseContentType(dl.contentType),
+        filename: dl.filename,
+        size: blob.size,
+        sha256: blob.sha256,
+        fetchedTs: this.now(),
+      };
+      await this.commitBlob(blob, async () => {
+        await this.store.putRemote(origin, mediaId, content);
+        return true;
+      });
+      this.logger.info({ event: 'remote_media_fetched', origin, mediaId, size: blob.size }, 'remote media cached');
+      return { origin, mediaId, contentType: content.contentType, filename: content.filename, sha256: blob.sha256, size: blob.size };
+    } catch (err) {
+      if (err instanceof MatrixError && err.status === 404) throw err;
+      const reason = deadline.signal.aborted ? 'timed out' : (err as Error).message;
+      this.logger.warn({ event: 'remote_media_failed', origin, mediaId, reason }, 'remote media fetch failed');
+      if (err instanceof RemoteTooLarge) throw remoteTooLarge();
+      if (deadline.signal.aborted) throw new MatrixError(504, 'M_UNKNOWN', `Timed out fetching media from ${origin}`);
+      if (err instanceof RemoteMediaError && (err.errcode === 'M_NOT_YET_UPLOADED' || err.errcode === 'M_TOO_LARGE')) {
+        throw err.errcode === 'M_TOO_LARGE' ? remoteTooLarge() : notYetUploaded();
+      }
+      if (err instanceof RemoteMediaError && err.status === 429) throw limitExceeded(5_000);
+      throw new MatrixError(502, 'M_UNKNOWN', `Cannot fetch media from ${origin}: ${reason}`);
+    } finally {
+      clearTimeout(timer);
+      // Drops the connection if the transfer stopped early (too large, bad data).
+      deadline.abort();
+    }
   }
 
   private async generate(media: ServableMedia, key: ThumbnailKey, req: ThumbnailRequest): Promise<ThumbnailResult> {
@@ -256,7 +371,7 @@ export class MediaRepository {
       try {
         const rec = await this.store.get(mediaId);
         if (!rec || rec.uploadedTs === null) return;
-        await this.thumbnail(servable(rec), mediaId, { ...s, animated: false });
+        await this.thumbnail(servable(rec), { ...s, animated: false });
       } catch (err) {
         // Typically content that claims to be an image and is not: requests will get the same answer.
         this.logger.debug({ mediaId, err: (err as Error).message }, 'thumbnail pre-generation skipped');
@@ -286,9 +401,22 @@ function normaliseContentType(header: string | undefined): string {
   return header !== undefined && isValidContentType(header) ? header : 'application/octet-stream';
 }
 
+function servableRemote(rec: RemoteMediaRecord): ServableMedia {
+  if (rec.sha256 === null || rec.size === null) throw notFound('Media not found');
+  return {
+    origin: rec.origin,
+    mediaId: rec.mediaId,
+    contentType: rec.contentType ?? 'application/octet-stream',
+    filename: rec.filename,
+    sha256: rec.sha256,
+    size: rec.size,
+  };
+}
+
 function servable(rec: MediaRecord): ServableMedia {
   if (rec.sha256 === null || rec.size === null) throw notFound('Media not found');
   return {
+    mediaId: rec.mediaId,
     contentType: rec.contentType ?? 'application/octet-stream',
     filename: rec.filename,
     sha256: rec.sha256,

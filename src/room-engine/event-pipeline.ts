@@ -401,7 +401,7 @@ export class EventPipeline {
     if (event.type !== 'm.room.redaction' || event.redacts === undefined) return false;
     const target = await this.store.getEvent(event.redacts);
     if (!target || target.event.roomId !== event.roomId) return false;
-    if (version.redactionAuthBySenderDomain) return true;
+    if (version.redactionAuthByEventIdDomain) return true;
     if (domainOf(target.event.sender) === domainOf(event.sender)) return true;
     return userPowerLevel(version, event.sender, state) >= namedPowerLevel(version, 'redact', state);
   }

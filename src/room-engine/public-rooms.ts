@@ -2,6 +2,7 @@
  * The published room directory as a paged list of room summaries: what `GET/POST /publicRooms`
  * answers on the client API and, for other servers, on the federation API.
  */
+import { z } from 'zod';
 import type { JsonObject } from '../core/json.js';
 import { stateKeyOf } from '../core/pdu.js';
 import { MatrixError } from '../http/errors.js';
@@ -19,6 +20,17 @@ const SUMMARY_TYPES = [
   'm.room.history_visibility',
   'm.room.create',
 ];
+
+/** The body of `POST /publicRooms`, the same on the client and the federation API. */
+export const publicRoomsFilterBody = z
+  .object({
+    limit: z.number().int().min(0).optional(),
+    since: z.string().optional(),
+    filter: z.object({ generic_search_term: z.string().optional() }).loose().optional(),
+    include_all_networks: z.boolean().optional(),
+    third_party_instance_id: z.string().optional(),
+  })
+  .loose();
 
 export interface PublicRoomsQuery {
   limit?: number;

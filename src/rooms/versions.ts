@@ -31,7 +31,7 @@ export interface RoomVersion {
   /** v1–v5: `m.room.aliases` has its own auth rule. */
   readonly specialCaseAliasesAuth: boolean;
   /** v1–v2: a redaction is allowed when its event ID's domain matches the redacted event ID's domain. */
-  readonly redactionAuthBySenderDomain: boolean;
+  readonly redactionAuthByEventIdDomain: boolean;
   /** v6+: changes to `notifications` in power levels need the sender's power. */
   readonly limitNotificationsPowerLevels: boolean;
   /** v7+: the `knock` membership and join rule. */
@@ -61,7 +61,7 @@ const V1: RoomVersion = {
   enforceKeyValidity: false,
   strictCanonicalJson: false,
   specialCaseAliasesAuth: true,
-  redactionAuthBySenderDomain: true,
+  redactionAuthByEventIdDomain: true,
   limitNotificationsPowerLevels: false,
   knocking: false,
   restrictedJoinRule: false,
@@ -78,7 +78,7 @@ const V3: RoomVersion = {
   id: '3',
   eventIdFormat: 'reference-hash',
   eventRefsWithHashes: false,
-  redactionAuthBySenderDomain: false,
+  redactionAuthByEventIdDomain: false,
 };
 const V4: RoomVersion = { ...V3, id: '4', eventIdFormat: 'reference-hash-urlsafe' };
 const V5: RoomVersion = { ...V4, id: '5', enforceKeyValidity: true };

@@ -28,8 +28,31 @@ export interface UploadedContent {
   uploadedTs: number;
 }
 
+/** Media of another server cached here (or only quarantined: then `sha256` is null). */
+export interface RemoteMediaRecord {
+  origin: string;
+  mediaId: string;
+  contentType: string | null;
+  filename: string | null;
+  size: number | null;
+  sha256: string | null;
+  /** When the cache was populated (the "upload" time as far as the media freeze is concerned). */
+  fetchedTs: number | null;
+  quarantined: boolean;
+}
+
+export interface FetchedContent {
+  contentType: string;
+  filename: string | null;
+  size: number;
+  sha256: string;
+  fetchedTs: number;
+}
+
 /** Identifies one thumbnail of a media item. */
 export interface ThumbnailKey {
+  /** The server of the mxc:// URI when it is not this one (thumbnails of cached remote media). */
+  origin?: string;
   mediaId: string;
   width: number;
   height: number;
@@ -71,7 +94,17 @@ export interface MediaStore {
    * hashes no remaining record uses (their blobs may be removed).
    */
   deleteUserMedia(userId: string): Promise<{ mediaIds: string[]; orphanedSha256: string[] }>;
-  /** Whether any record (media or thumbnail) still uses the blob. */
+  getRemote(origin: string, mediaId: string): Promise<RemoteMediaRecord | undefined>;
+  /** Records fetched remote content (a quarantine already placed on it stays). */
+  putRemote(origin: string, mediaId: string, content: FetchedContent): Promise<void>;
+  /** Quarantines remote media, cached or not (a placeholder row remembers it). */
+  setRemoteQuarantined(origin: string, mediaId: string, quarantined: boolean): Promise<void>;
+  /**
+   * The moment unauthenticated media access was frozen: the recorded one, or `candidate` recorded
+   * now if there is none yet.
+   */
+  frozenSince(candidate: number): Promise<number>;
+  /** Whether any record (local or remote media, or thumbnail) still uses the blob. */
   isBlobReferenced(sha256: string): Promise<boolean>;
   /** Usage per user, largest first. */
   usage(limit: number, offset: number): Promise<{ users: MediaUsage[]; total: number }>;

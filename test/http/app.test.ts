@@ -1,22 +1,16 @@
 /** The request pipeline in-process, with routes that exist only in this test. */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { pino } from 'pino';
 import { z } from 'zod';
 import { prepareSession } from '../../src/accounts/sessions.js';
-import { type AppContext, createAppContext } from '../../src/app-context.js';
-import { parseConfig } from '../../src/config/config.js';
-import { createHttpApp, type HttpApp } from '../../src/http/app.js';
+import type { AppContext } from '../../src/app-context.js';
 import { forbidden } from '../../src/http/errors.js';
-import { type Listener, listen, stopListener } from '../../src/http/listen.js';
 import { defineRoute } from '../../src/http/route.js';
-import { generateSigningKey } from '../../src/core/signing.js';
-import { SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.js';
+import { type RouteFixture, serveRoutes } from './route-fixture.js';
 
 const calls: string[] = [];
+let fixture: RouteFixture;
 let app: AppContext;
-let http: HttpApp;
-let listener: Listener;
 let base: string;
 let token: string;
 
@@ -62,18 +56,9 @@ const routes = [
 ];
 
 before(async () => {
-  const config = parseConfig(
-    {
-      server_name: 'test.local',
-      listeners: { client: { host: '127.0.0.1', port: 0 } },
-      database: { path: ':memory:' },
-      signing_key_path: 'unused',
-      rate_limits: { login: { per_second: 0.001, burst: 2 } },
-    },
-    '/',
-  );
-  const storage = SqliteStorage.open(':memory:');
-  app = createAppContext({ config, logger: pino({ level: 'silent' }), storage, signingKey: generateSigningKey() });
+  fixture = await serveRoutes(routes, { rate_limits: { login: { per_second: 0.001, burst: 2 } } });
+  ({ app, base } = fixture);
+  const storage = app.storage;
   await storage.accounts.createUser({
     userId: '@u:test.local',
     passwordHash: null,
@@ -84,15 +69,9 @@ before(async () => {
   const s = prepareSession(app, { userId: '@u:test.local', wantsRefreshToken: false, ip: null });
   await storage.devices.createSession(s.record);
   token = s.response.access_token as string;
-  http = createHttpApp(app, routes);
-  listener = await listen(http, '127.0.0.1', 0);
-  base = `http://127.0.0.1:${listener.port}`;
 });
 
-after(async () => {
-  await stopListener(http, listener, 1000);
-  await app.storage.close();
-});
+after(() => fixture.stop());
 
 const post = (path: string, body: string, auth = true) =>
   fetch(base + path, {

@@ -1,18 +1,10 @@
 /** The route pipeline's abort signal: aborted when the client goes away, not when the response completes. */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { pino } from 'pino';
-import { type AppContext, createAppContext } from '../../src/app-context.js';
-import { parseConfig } from '../../src/config/config.js';
-import { generateSigningKey } from '../../src/core/signing.js';
-import { createHttpApp, type HttpApp } from '../../src/http/app.js';
-import { type Listener, listen, stopListener } from '../../src/http/listen.js';
 import { defineRoute } from '../../src/http/route.js';
-import { SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.js';
+import { type RouteFixture, serveRoutes } from './route-fixture.js';
 
-let app: AppContext;
-let http: HttpApp;
-let listener: Listener;
+let fixture: RouteFixture;
 let base: string;
 const seen: AbortSignal[] = [];
 let aborted: () => void = () => {};
@@ -41,26 +33,11 @@ const routes = [
 ];
 
 before(async () => {
-  const config = parseConfig(
-    {
-      server_name: 'test.local',
-      listeners: { client: { host: '127.0.0.1', port: 0 } },
-      database: { path: ':memory:' },
-      signing_key_path: 'unused',
-    },
-    '/',
-  );
-  const storage = SqliteStorage.open(':memory:');
-  app = createAppContext({ config, logger: pino({ level: 'silent' }), storage, signingKey: generateSigningKey() });
-  http = createHttpApp(app, routes);
-  listener = await listen(http, '127.0.0.1', 0);
-  base = `http://127.0.0.1:${listener.port}`;
+  fixture = await serveRoutes(routes);
+  base = fixture.base;
 });
 
-after(async () => {
-  await stopListener(http, listener, 1000);
-  await app.storage.close();
-});
+after(() => fixture.stop());
 
 test('a handler waiting on its signal is released when the client disconnects', async () => {
   const released = new Promise<void>((resolve) => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { hashPassword } from '../../accounts/passwords.js';
 import { defineRoute } from '../../http/route.js';
-import { requireUia, uiaAuthSchema } from '../auth/uia.js';
+import { requirePasswordUser, uiaAuthSchema } from '../auth/uia.js';
 
 /**
  * Works with an access token (the usual case) or without one, the password stage then identifying the
@@ -18,11 +18,7 @@ export const changePassword = defineRoute({
   }),
   handler: async (req) => {
     const { app, body, requester } = req;
-    const { userId } = await requireUia(req, body.auth, {
-      flows: [['m.login.password']],
-      userId: requester?.userId ?? null,
-    });
-    if (userId === null) throw new Error('password stage completed without identifying a user');
+    const userId = await requirePasswordUser(req, body.auth, requester);
     const hash = await hashPassword(body.new_password, app.config.auth.scrypt_log_n);
     const logout = body.logout_devices !== false;
     const keep = requester?.deviceId ?? null;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRoute } from '../../http/route.js';
-import { requireUia, uiaAuthSchema } from '../auth/uia.js';
+import { requirePasswordUser, uiaAuthSchema } from '../auth/uia.js';
 
 export const deactivateAccount = defineRoute({
   method: 'POST',
@@ -13,11 +13,7 @@ export const deactivateAccount = defineRoute({
   }),
   handler: async (req) => {
     const { app, body, requester } = req;
-    const { userId } = await requireUia(req, body.auth, {
-      flows: [['m.login.password']],
-      userId: requester?.userId ?? null,
-    });
-    if (userId === null) throw new Error('password stage completed without identifying a user');
+    const userId = await requirePasswordUser(req, body.auth, requester);
     await app.storage.accounts.deactivate(userId, body.erase === true);
     await app.hooks.userDeactivated.emit(userId);
     req.log.info({ userId, erase: body.erase === true }, 'account deactivated');

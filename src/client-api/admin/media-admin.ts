@@ -1,6 +1,6 @@
 /**
  * Media administration, on Synapse's admin paths so existing admin tools work:
- * quarantine (then 404 for everyone) and its undo, deleting all of a user's media, and usage per user.
+ * quarantine (then 404 for everyone; remote media too, cached or not) and its undo, deleting all of a user's media, and usage per user.
  */
 import { z } from 'zod';
 import { invalidParam, notFound } from '../../http/errors.js';
@@ -16,7 +16,7 @@ export const quarantineMedia = defineRoute({
   handler: async ({ app, requester, params }) => {
     await requireAdmin(app, requester);
     checkMxcParts(params.serverName, params.mediaId);
-    if (params.serverName !== app.serverName || !(await app.media.setQuarantined(params.mediaId, true))) {
+    if (!(await app.media.setQuarantined(params.serverName, params.mediaId, true))) {
       throw notFound('Unknown media ID');
     }
     requesterLog(requester.userId, 'quarantine', params.mediaId, app.logger);
@@ -31,7 +31,7 @@ export const unquarantineMedia = defineRoute({
   handler: async ({ app, requester, params }) => {
     await requireAdmin(app, requester);
     checkMxcParts(params.serverName, params.mediaId);
-    if (params.serverName !== app.serverName || !(await app.media.setQuarantined(params.mediaId, false))) {
+    if (!(await app.media.setQuarantined(params.serverName, params.mediaId, false))) {
       throw notFound('Unknown media ID');
     }
     requesterLog(requester.userId, 'unquarantine', params.mediaId, app.logger);

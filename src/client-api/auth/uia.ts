@@ -112,6 +112,20 @@ export async function requireUia(req: RequestLike, auth: UiaAuth | undefined, op
   return { userId: session.userId ?? opts.userId };
 }
 
+/**
+ * The password stage for an account action that works with or without an access token
+ * (`requester`): returns the user it acts for, proven by the password.
+ */
+export async function requirePasswordUser(
+  req: RequestLike,
+  auth: UiaAuth | undefined,
+  requester: { userId: string } | undefined | null,
+): Promise<string> {
+  const { userId } = await requireUia(req, auth, { flows: [['m.login.password']], userId: requester?.userId ?? null });
+  if (userId === null) throw new Error('password stage completed without identifying a user');
+  return userId;
+}
+
 /** Checks one stage; returns the user it proved (password stage) or undefined. Throws StageFailed. */
 async function runStage(
   app: AppContext,

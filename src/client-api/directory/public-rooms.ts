@@ -6,7 +6,7 @@ import type { JsonObject } from '../../core/json.js';
 import { isValidServerName } from '../../core/server-name.js';
 import { MatrixError } from '../../http/errors.js';
 import { defineRoute } from '../../http/route.js';
-import { listPublicRooms, type PublicRoomsQuery } from '../../room-engine/public-rooms.js';
+import { listPublicRooms, publicRoomsFilterBody, type PublicRoomsQuery } from '../../room-engine/public-rooms.js';
 
 /**
  * Another server's directory (`?server=`) is asked over federation and passed through; the
@@ -53,15 +53,7 @@ export const postPublicRooms = defineRoute({
   path: '/_matrix/client/v3/publicRooms',
   auth: 'required',
   query: z.object({ server: z.string().optional() }).loose(),
-  body: z
-    .object({
-      limit: z.number().int().min(0).optional(),
-      since: z.string().optional(),
-      filter: z.object({ generic_search_term: z.string().optional() }).loose().optional(),
-      include_all_networks: z.boolean().optional(),
-      third_party_instance_id: z.string().optional(),
-    })
-    .loose(),
+  body: publicRoomsFilterBody,
   handler: ({ app, query, body }) =>
     list(app, { limit: body.limit, since: body.since, searchTerm: body.filter?.generic_search_term }, query.server, body.include_all_networks),
 });

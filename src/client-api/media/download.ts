@@ -1,7 +1,8 @@
 /**
  * Downloads: authenticated `/_matrix/client/v1/media/download/...` and the deprecated unauthenticated
- * `/_matrix/media/v3/download/...` (404 when `media.freeze_unauthenticated` is set, as the spec allows
- * for frozen servers). The file is streamed from disk, never buffered.
+ * `/_matrix/media/v3/download/...` (with `media.freeze_unauthenticated`, media uploaded or cached since
+ * the freeze is 404 there, as the spec says for frozen servers). The file is streamed from disk,
+ * never buffered; remote media is fetched and cached first (MediaRepository.lookup).
  */
 import { z } from 'zod';
 import type { AppContext } from '../../app-context.js';
@@ -22,11 +23,16 @@ interface DownloadArgs {
   fileName?: string;
   timeoutMs: number;
   allowRemote: boolean;
+  legacy?: boolean;
 }
 
 export async function serveDownload(app: AppContext, a: DownloadArgs): Promise<RouteResponse> {
   checkMxcParts(a.serverName, a.mediaId);
-  const media = await app.media.lookup(a.serverName, a.mediaId, { timeoutMs: a.timeoutMs, allowRemote: a.allowRemote });
+  const media = await app.media.lookup(a.serverName, a.mediaId, {
+    timeoutMs: a.timeoutMs,
+    allowRemote: a.allowRemote,
+    legacy: a.legacy,
+  });
   const blob = await app.media.blobs.open(media.sha256);
   if (!blob) throw notFound('Media not found');
   const filename = a.fileName ?? media.filename;
@@ -37,12 +43,6 @@ export async function serveDownload(app: AppContext, a: DownloadArgs): Promise<R
       'Content-Disposition': contentDisposition(isInlineSafe(media.contentType) ? 'inline' : 'attachment', filename),
     },
   };
-}
-
-function refuseIfFrozen(app: AppContext): void {
-  if (app.config.media.freeze_unauthenticated) {
-    throw notFound('Unauthenticated media access is frozen: use /_matrix/client/v1/media/download');
-  }
 }
 
 export const downloadAuthed = defineRoute({
@@ -66,10 +66,8 @@ export const downloadLegacy = defineRoute({
   path: '/_matrix/media/v3/download/{serverName}/{mediaId}',
   auth: 'none',
   query: legacyQuery,
-  handler: async ({ app, params, query }) => {
-    refuseIfFrozen(app);
-    return serveDownload(app, { ...params, timeoutMs: query.timeout_ms, allowRemote: query.allow_remote ?? true });
-  },
+  handler: ({ app, params, query }) =>
+    serveDownload(app, { ...params, timeoutMs: query.timeout_ms, allowRemote: query.allow_remote ?? true, legacy: true }),
 });
 
 export const downloadLegacyFileName = defineRoute({
@@ -77,8 +75,6 @@ export const downloadLegacyFileName = defineRoute({
   path: '/_matrix/media/v3/download/{serverName}/{mediaId}/{fileName}',
   auth: 'none',
   query: legacyQuery,
-  handler: async ({ app, params, query }) => {
-    refuseIfFrozen(app);
-    return serveDownload(app, { ...params, timeoutMs: query.timeout_ms, allowRemote: query.allow_remote ?? true });
-  },
+  handler: ({ app, params, query }) =>
+    serveDownload(app, { ...params, timeoutMs: query.timeout_ms, allowRemote: query.allow_remote ?? true, legacy: true }),
 });

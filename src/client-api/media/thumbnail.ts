@@ -1,6 +1,7 @@
 /**
  * Thumbnails: authenticated `/_matrix/client/v1/media/thumbnail/...` and the deprecated
- * `/_matrix/media/v3/thumbnail/...` (frozen like downloads). Content that is not an image gets
+ * `/_matrix/media/v3/thumbnail/...` (frozen like downloads). Remote media is fetched and cached, then
+ * thumbnailed here like local media. Content that is not an image gets
  * 400 M_UNKNOWN, an image too large to decode 413 M_TOO_LARGE, as the spec's responses say.
  */
 import { z } from 'zod';
@@ -20,7 +21,7 @@ const dimension = z
   .pipe(z.number().int().min(1))
   .transform((n) => Math.min(n, MAX_DIMENSION));
 
-const thumbnailQuery = z
+export const thumbnailQuery = z
   .object({
     width: dimension,
     height: dimension,
@@ -30,21 +31,28 @@ const thumbnailQuery = z
     allow_remote: booleanParam.optional(),
   })
   .loose();
-type ThumbnailQuery = z.infer<typeof thumbnailQuery>;
+export type ThumbnailQuery = z.infer<typeof thumbnailQuery>;
 
 const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp', 'image/gif': 'gif' };
+
+/** The Content-Disposition filename of a thumbnail of this type. */
+export function thumbnailFilename(contentType: string): string {
+  return `thumbnail.${EXTENSIONS[contentType] ?? 'bin'}`;
+}
 
 async function serveThumbnail(
   app: AppContext,
   params: { serverName: string; mediaId: string },
   q: ThumbnailQuery,
+  legacy = false,
 ): Promise<RouteResponse> {
   checkMxcParts(params.serverName, params.mediaId);
   const media = await app.media.lookup(params.serverName, params.mediaId, {
     timeoutMs: q.timeout_ms,
     allowRemote: q.allow_remote ?? true,
+    legacy,
   });
-  const result = await app.media.thumbnail(media, params.mediaId, {
+  const result = await app.media.thumbnail(media, {
     width: q.width,
     height: q.height,
     method: q.method,
@@ -57,7 +65,7 @@ async function serveThumbnail(
     binary: { data: blob.stream, contentType, length: blob.size },
     headers: {
       ...mediaSecurityHeaders(),
-      'Content-Disposition': contentDisposition('inline', `thumbnail.${EXTENSIONS[contentType] ?? 'bin'}`),
+      'Content-Disposition': contentDisposition('inline', thumbnailFilename(contentType)),
     },
   };
 }
@@ -75,10 +83,5 @@ export const thumbnailLegacy = defineRoute({
   path: '/_matrix/media/v3/thumbnail/{serverName}/{mediaId}',
   auth: 'none',
   query: thumbnailQuery,
-  handler: async ({ app, params, query }) => {
-    if (app.config.media.freeze_unauthenticated) {
-      throw notFound('Unauthenticated media access is frozen: use /_matrix/client/v1/media/thumbnail');
-    }
-    return serveThumbnail(app, params, query);
-  },
+  handler: ({ app, params, query }) => serveThumbnail(app, params, query, true),
 });

@@ -19,6 +19,13 @@ export function serversOf(...lists: Array<string | string[] | undefined>): strin
   return lists.flatMap((l) => (l === undefined ? [] : Array.isArray(l) ? l : [l]));
 }
 
+/** Query of join and knock by ID or alias: servers to try, under either name (`server_name` is the older one). */
+export const viaQuery = z.object({ via: serverList, server_name: serverList }).loose();
+
+export function viaServers(query: z.infer<typeof viaQuery>): string[] {
+  return serversOf(query.via, query.server_name);
+}
+
 export function txnOf(requester: Requester, txnId: string): Txn {
   return { userId: requester.userId, deviceId: requester.deviceId, txnId };
 }

@@ -1,6 +1,5 @@
-import { z } from 'zod';
 import { defineRoute } from '../../http/route.js';
-import { reasonBody, serverList, serversOf } from './common.js';
+import { reasonBody, viaQuery, viaServers } from './common.js';
 
 export const joinRoomById = defineRoute({
   method: 'POST',
@@ -18,10 +17,9 @@ export const joinRoomByIdOrAlias = defineRoute({
   path: '/_matrix/client/v3/join/{roomIdOrAlias}',
   auth: 'required',
   body: reasonBody,
-  query: z.object({ via: serverList, server_name: serverList }).loose(),
+  query: viaQuery,
   handler: async ({ app, requester, params, body, query }) => {
-    const via = serversOf(query.via, query.server_name);
-    const roomId = await app.rooms.join(requester.userId, params.roomIdOrAlias, body.reason, via);
+    const roomId = await app.rooms.join(requester.userId, params.roomIdOrAlias, body.reason, viaServers(query));
     return { body: { room_id: roomId } };
   },
 });

@@ -89,6 +89,6 @@ function checkRules(version: RoomVersion, event: RoomEvent, state: AuthStateLook
   }
 
   if (event.type === POWER_LEVELS) return checkPowerLevelsEvent(version, event, state);
-  if (version.redactionAuthBySenderDomain && event.type === REDACTION) return checkRedactionEvent(version, event, state);
+  if (version.redactionAuthByEventIdDomain && event.type === REDACTION) return checkRedactionEvent(version, event, state);
   return ALLOW;
 }

@@ -38,14 +38,29 @@ export async function safeFetch(
   resolve: Resolver = systemResolver,
 ): Promise<FetchedResource> {
   const signal = AbortSignal.timeout(limits.timeoutMs);
+  const { url: finalUrl, res } = await safeOpen(url, policy, { maxRedirects: limits.maxRedirects, signal }, resolve);
+  const body = await readLimited(res, limits.maxBytes);
+  return { url: finalUrl, contentType: String(res.headers['content-type'] ?? ''), body };
+}
+
+/**
+ * Follows redirects to a 200 response under the same address checks and returns it unread (the
+ * caller streams the body and bounds it). `signal` ends the request at any point.
+ */
+export async function safeOpen(
+  url: string,
+  policy: IpPolicy,
+  opts: { maxRedirects: number; signal: AbortSignal },
+  resolve: Resolver = systemResolver,
+): Promise<{ url: string; res: IncomingMessage }> {
   let current = parseUrl(url);
   for (let hop = 0; ; hop++) {
     const address = await checkedAddress(current, policy, resolve);
-    const res = await get(current, address, signal);
+    const res = await get(current, address, opts.signal);
     const status = res.statusCode ?? 0;
     if (status >= 300 && status < 400 && res.headers.location) {
       res.resume();
-      if (hop >= limits.maxRedirects) throw new FetchFailed('Too many redirects');
+      if (hop >= opts.maxRedirects) throw new FetchFailed('Too many redirects');
       current = parseUrl(res.headers.location, current);
       continue;
     }
@@ -53,8 +68,7 @@ export async function safeFetch(
       res.resume();
       throw new FetchFailed(`Remote server answered ${status}`);
     }
-    const body = await readLimited(res, limits.maxBytes);
-    return { url: current.href, contentType: String(res.headers['content-type'] ?? ''), body };
+    return { url: current.href, res };
   }
 }
 

@@ -9,6 +9,7 @@ import { media003 } from './003-media.js';
 import { federationKeys004 } from './004-federation-keys.js';
 import { federationQueue005 } from './005-federation-queue.js';
 import { ephemeral006 } from './006-ephemeral.js';
+import { remoteMedia009 } from './009-remote-media.js';
 
 export interface Migration {
   version: number;
@@ -16,4 +17,4 @@ export interface Migration {
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [accounts001, rooms002, media003, federationKeys004, federationQueue005, ephemeral006];
+export const MIGRATIONS: readonly Migration[] = [accounts001, rooms002, media003, federationKeys004, federationQueue005, ephemeral006, remoteMedia009];
