@@ -11,11 +11,14 @@
  *
  * Run: node dist/bench/fanout.js [members=1000] [perSecond=10] [seconds=60]
  * (SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server.)
+ * SET_PRESENCE=offline connects every client with set_presence=offline: no presence storm while
+ * connecting (each member coming online is a change delivered to the 999 others), only the messages.
  */
 import { loadavg } from 'node:os';
 import { Fleet, split } from './load/fleet.js';
 import { percentile, prepare, processStats, sleep, startPrepared } from './load/prepare.js';
 
+const setPresence = (process.env.SET_PRESENCE ?? 'online') as 'online' | 'unavailable' | 'offline';
 const members = Number(process.argv[2] ?? 1000);
 const perSecond = Number(process.argv[3] ?? 10);
 const seconds = Number(process.argv[4] ?? 60);
@@ -37,8 +40,8 @@ try {
   let addr = 2;
   const t1 = Date.now();
   const result = await fleet.start([
-    ...ws.map((t) => ({ mode: 'ws' as const, baseUrl: server.baseUrl, tokens: t, localAddress: `127.0.0.${addr++}`, filter: FILTER })),
-    ...lp.map((t) => ({ mode: 'longpoll' as const, baseUrl: server.baseUrl, tokens: t, localAddress: `127.0.0.${addr++}`, filter: FILTER })),
+    ...ws.map((t) => ({ mode: 'ws' as const, baseUrl: server.baseUrl, tokens: t, localAddress: `127.0.0.${addr++}`, filter: FILTER, setPresence })),
+    ...lp.map((t) => ({ mode: 'longpoll' as const, baseUrl: server.baseUrl, tokens: t, localAddress: `127.0.0.${addr++}`, filter: FILTER, setPresence })),
   ]);
   console.log(`${result.connected} connected (${result.errors} errors${result.errorKinds.length ? `: ${result.errorKinds.join('; ')}` : ''}) in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
   const settled = await settle(server.pid);
@@ -85,7 +88,7 @@ try {
   const expected = total * members;
   const stats = (xs: Float64Array) => `p50 ${percentile(xs, 50)} ms, p99 ${percentile(xs, 99)} ms, max ${xs.at(-1)} ms`;
   console.log(
-    `fan-out: ${members} members (${half} WS, ${members - half} long-poll), ${total} messages at ${perSecond}/s over ${(sendPhaseMs / 1000).toFixed(1)} s (${failed} failed sends)`,
+    `fan-out: ${members} members (${half} WS, ${members - half} long-poll; set_presence=${setPresence}), ${total} messages at ${perSecond}/s over ${(sendPhaseMs / 1000).toFixed(1)} s (${failed} failed sends)`,
   );
   console.log(
     `delivered ${lat.length}/${expected} (${((100 * lat.length) / expected).toFixed(2)}%); latency ${stats(lat)}; ` +

@@ -16,6 +16,8 @@ export interface StartArgs {
   localAddress: string;
   /** Inline filter JSON for every connection. */
   filter?: string;
+  /** `set_presence` for every connection (default: online, the server's default). */
+  setPresence?: 'online' | 'unavailable' | 'offline';
   /** Connections opened at once while connecting. */
   concurrency?: number;
   /** WebSocket mode: each connection flips its typing state in this room every `everyMs`. */
@@ -61,6 +63,7 @@ function record(body: any): void {
 function openWs(args: StartArgs, token: string): Promise<void> {
   const url = new URL(WS_PATH, args.baseUrl.replace(/^http/, 'ws'));
   if (args.filter) url.searchParams.set('filter', args.filter);
+  if (args.setPresence) url.searchParams.set('set_presence', args.setPresence);
   return new Promise((resolve) => {
     const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, localAddress: args.localAddress, perMessageDeflate: false });
     let first = true;
@@ -117,6 +120,7 @@ function get(args: StartArgs, agent: Agent, token: string, query: Record<string,
 /** One long-polling client: an initial sync, then /sync?since=…&timeout=… in a loop. */
 function longPoll(args: StartArgs, agent: Agent, token: string): Promise<void> {
   const filter: Record<string, string> = args.filter ? { filter: args.filter } : {};
+  if (args.setPresence) filter.set_presence = args.setPresence;
   return new Promise((resolve) => {
     (async () => {
       let since: string | undefined;
