@@ -173,14 +173,7 @@ describe('presence idle timeout', () => {
 });
 
 describe('presence on a newly shared room', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer({ config: { presence: { idle_after_ms: 60_000, offline_grace_ms: 60_000 } } });
-  });
-  after(async () => {
-    await server.stop();
-    server.cleanup();
-  });
+  const server = suiteServer({ config: { presence: { idle_after_ms: 60_000, offline_grace_ms: 60_000 } } });
 
   test('when carol joins alice’s room, each gets the other’s current presence in the next sync', async () => {
     const { alice, roomId } = await setup(server);
