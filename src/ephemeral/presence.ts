@@ -69,6 +69,8 @@ interface UserPresence {
   remote: boolean;
   /** The rooms the user was joined to at their last change (who that change is for). */
   rooms?: Promise<string[]>;
+  /** The same, once read (checked without an await per user: one viewer may check thousands). */
+  roomList?: readonly string[];
 }
 
 export interface PresenceDeps {
@@ -201,6 +203,12 @@ export class PresenceService {
    * wakes every member of a big room).
    */
   async changesFor(viewer: string, fromExclusive: number, toInclusive: number, viewerRooms?: readonly string[]): Promise<JsonObject[]> {
+    if (viewerRooms?.length === 0) {
+      // In no room: only their own presence, without walking everyone's changes (an initial sync reads them all).
+      const own = this.users.get(viewer);
+      if (!own || own.position <= fromExclusive || own.position > toInclusive) return [];
+      return [{ type: 'm.presence', sender: viewer, content: presenceContent(own.view, this.deps.now()) }];
+    }
     const changed: string[] = [];
     for (let i = this.firstAfter(fromExclusive); i < this.log.length; i++) {
       const { position, userId } = this.log[i];
@@ -232,10 +240,12 @@ export class PresenceService {
   }
 
   private async sharingAtChange(viewerRooms: readonly string[], users: readonly string[]): Promise<Set<string>> {
-    const mine = new Set(viewerRooms);
     const out = new Set<string>();
+    if (viewerRooms.length === 0) return out;
+    const mine = new Set(viewerRooms);
     for (const userId of users) {
-      const rooms = await this.users.get(userId)?.rooms?.catch(() => []);
+      const u = this.users.get(userId);
+      const rooms = u?.roomList ?? (u?.rooms ? await u.rooms.catch(() => []) : undefined);
       if (rooms?.some((r) => mine.has(r))) out.add(userId);
     }
     return out;
@@ -334,8 +344,12 @@ export class PresenceService {
     if (local) this.localChanges.emit({ userId, view: { ...view } });
     const rooms = this.deps.joinedRooms(userId);
     u.rooms = rooms;
+    u.roomList = undefined;
     rooms.then(
-      (r) => this.deps.notifier.notify('presence', [userId, ...r]),
+      (r) => {
+        if (u.rooms === rooms) u.roomList = r;
+        this.deps.notifier.notify('presence', [userId, ...r]);
+      },
       (err) => this.deps.onListenerError?.(err),
     );
   }
