@@ -4,11 +4,21 @@
  * its send time. Prints delivery latency (send started → message parsed by a receiver, every
  * member counted, the sender included) p50/p99/max, deliveries vs expected, and server CPU.
  *
+ * Connecting everyone is not measured: each member coming online is a presence change for the
+ * whole room, so the bench waits for the server to go quiet before the first message. Latencies
+ * are also printed per transport, with the send round trip (PUT → 200) for comparison. The machine
+ * is shared: the load average is printed at start and end.
+ *
  * Run: node dist/bench/fanout.js [members=1000] [perSecond=10] [seconds=60]
+ * (SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server.)
+ * SET_PRESENCE=offline connects every client with set_presence=offline: no presence storm while
+ * connecting (each member coming online is a change delivered to the 999 others), only the messages.
  */
+import { loadavg } from 'node:os';
 import { Fleet, split } from './load/fleet.js';
 import { percentile, prepare, processStats, sleep, startPrepared } from './load/prepare.js';
 
+const setPresence = (process.env.SET_PRESENCE ?? 'online') as 'online' | 'unavailable' | 'offline';
 const members = Number(process.argv[2] ?? 1000);
 const perSecond = Number(process.argv[3] ?? 10);
 const seconds = Number(process.argv[4] ?? 60);
@@ -30,16 +40,18 @@ try {
   let addr = 2;
   const t1 = Date.now();
   const result = await fleet.start([
-    ...ws.map((t) => ({ mode: 'ws' as const, baseUrl: server.baseUrl, tokens: t, localAddress: `127.0.0.${addr++}`, filter: FILTER })),
-    ...lp.map((t) => ({ mode: 'longpoll' as const, baseUrl: server.baseUrl, tokens: t, localAddress: `127.0.0.${addr++}`, filter: FILTER })),
+    ...ws.map((t) => ({ mode: 'ws' as const, baseUrl: server.baseUrl, tokens: t, localAddress: `127.0.0.${addr++}`, filter: FILTER, setPresence })),
+    ...lp.map((t) => ({ mode: 'longpoll' as const, baseUrl: server.baseUrl, tokens: t, localAddress: `127.0.0.${addr++}`, filter: FILTER, setPresence })),
   ]);
   console.log(`${result.connected} connected (${result.errors} errors${result.errorKinds.length ? `: ${result.errorKinds.join('; ')}` : ''}) in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
-  await sleep(2000);
+  const settled = await settle(server.pid);
+  console.log(`server quiet after ${(settled / 1000).toFixed(1)} more s; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 
   const sender = prepared.users[0];
   const url = `${server.baseUrl}/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/`;
   const total = perSecond * seconds;
   let failed = 0;
+  const sendMs: number[] = [];
   const sends: Promise<void>[] = [];
   const a = processStats(server.pid);
   const start = Date.now();
@@ -48,6 +60,7 @@ try {
     const due = start + (i * 1000) / perSecond;
     const wait = due - Date.now();
     if (wait > 0) await sleep(wait);
+    const sentAt = Date.now();
     sends.push(
       fetch(url + i, {
         method: 'PUT',
@@ -56,7 +69,9 @@ try {
       }).then(
         (res) => {
           if (!res.ok) failed++;
-          return res.arrayBuffer().then(() => undefined);
+          return res.arrayBuffer().then(() => {
+            sendMs.push(Date.now() - sentAt);
+          });
         },
         () => {
           failed++;
@@ -65,22 +80,41 @@ try {
     );
   }
   await Promise.all(sends);
-  const sendMs = Date.now() - start;
-  await sleep(30_000); // stragglers (an overloaded server coalesces deliveries)
+  const sendPhaseMs = Date.now() - start;
   const b = processStats(server.pid);
+  await sleep(15_000); // stragglers (an overloaded server coalesces deliveries)
   const report = await fleet.report();
   const lat = Float64Array.from(report.latencies).sort();
   const expected = total * members;
+  const stats = (xs: Float64Array) => `p50 ${percentile(xs, 50)} ms, p99 ${percentile(xs, 99)} ms, max ${xs.at(-1)} ms`;
   console.log(
-    `fan-out: ${members} members (${half} WS, ${members - half} long-poll), ${total} messages at ${perSecond}/s over ${(sendMs / 1000).toFixed(1)} s (${failed} failed sends)`,
+    `fan-out: ${members} members (${half} WS, ${members - half} long-poll; set_presence=${setPresence}), ${total} messages at ${perSecond}/s over ${(sendPhaseMs / 1000).toFixed(1)} s (${failed} failed sends)`,
   );
   console.log(
-    `delivered ${lat.length}/${expected} (${((100 * lat.length) / expected).toFixed(2)}%); latency p50 ${percentile(lat, 50)} ms, ` +
-      `p99 ${percentile(lat, 99)} ms, max ${lat.at(-1)} ms; server CPU ${((100 * (b.cpuMs - a.cpuMs)) / (Date.now() - start)).toFixed(0)}% of one core, ` +
-      `RSS ${b.rssMiB.toFixed(0)} MiB; client errors ${report.errors}, unexpected closes ${report.closedUnexpectedly}`,
+    `delivered ${lat.length}/${expected} (${((100 * lat.length) / expected).toFixed(2)}%); latency ${stats(lat)}; ` +
+      `WS ${stats(Float64Array.from(report.byMode.ws).sort())}; long-poll ${stats(Float64Array.from(report.byMode.longpoll).sort())}; ` +
+      `send round trip ${stats(Float64Array.from(sendMs).sort())}`,
+  );
+  console.log(
+    `server CPU ${((100 * (b.cpuMs - a.cpuMs)) / sendPhaseMs).toFixed(0)}% of one core while sending, RSS ${b.rssMiB.toFixed(0)} MiB; ` +
+      `client errors ${report.errors}, unexpected closes ${report.closedUnexpectedly}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`,
   );
 } finally {
   await fleet.stop();
   await server.stop();
   server.cleanup();
+}
+
+/** Waits until the server uses under 15% of a core for 3 s in a row (at most 10 min); returns the ms waited. */
+async function settle(pid: number): Promise<number> {
+  const t = Date.now();
+  let quiet = 0;
+  let prev = processStats(pid).cpuMs;
+  while (quiet < 3 && Date.now() - t < 600_000) {
+    await sleep(1000);
+    const cpu = processStats(pid).cpuMs;
+    quiet = cpu - prev < 150 ? quiet + 1 : 0;
+    prev = cpu;
+  }
+  return Date.now() - t;
 }

@@ -171,3 +171,32 @@ describe('presence idle timeout', () => {
     assert.ok(back);
   });
 });
+
+describe('presence on a newly shared room', () => {
+  const server = suiteServer({ config: { presence: { idle_after_ms: 60_000, offline_grace_ms: 60_000 } } });
+
+  test('when carol joins alice’s room, each gets the other’s current presence in the next sync', async () => {
+    const { alice, roomId } = await setup(server);
+    const carol = await registerUser(server);
+    const put = (user: TestUser, body: unknown) => api(server, 'PUT', `${V3}/presence/${enc(user.userId)}/status`, { token: user.accessToken, body });
+    // Both connected (live for the grace period), with explicit states so nothing changes on its own while the test runs.
+    await syncOnce(server, alice);
+    await syncOnce(server, carol);
+    assert.equal((await put(alice, { presence: 'unavailable', status_msg: 'in a meeting' })).status, 200);
+    assert.equal((await put(carol, { presence: 'unavailable', status_msg: 'new here' })).status, 200);
+    const aliceStart = await syncOnce(server, alice, { set_presence: 'offline' });
+    const carolStart = await syncOnce(server, carol, { set_presence: 'offline' });
+    assert.equal(presenceOf(carolStart, alice.userId), undefined, 'no shared room yet');
+    assert.equal(presenceOf(aliceStart, carol.userId), undefined, 'no shared room yet');
+
+    const join = await api(server, 'POST', `${V3}/rooms/${enc(roomId)}/join`, { token: carol.accessToken, body: {} });
+    assert.equal(join.status, 200);
+    // Neither presence changed after the tokens were taken: they come with the new shared room.
+    const carolSees = await waitPresence(server, carol, carolStart.next_batch, alice.userId, { presence: 'unavailable', status_msg: 'in a meeting' }, 'alice for carol');
+    assert.equal(presenceOf(carolSees, alice.userId).currently_active, false);
+    await waitPresence(server, alice, aliceStart.next_batch, carol.userId, { presence: 'unavailable', status_msg: 'new here' }, 'carol for alice');
+    // Sent once: the sync after that does not repeat it.
+    const again = await syncOnce(server, carol, { since: carolSees.next_batch, set_presence: 'offline', timeout: '0' });
+    assert.equal(presenceOf(again, alice.userId), undefined);
+  });
+});

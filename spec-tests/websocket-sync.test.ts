@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
-import { api, registerUser, type TestUser } from './harness/client.js';
+import { api, login, registerUser, type TestUser } from './harness/client.js';
 import { createRoomAs } from './harness/room-helpers.js';
 import { startServer, type TestServer } from './harness/server.js';
 import { type Frame, timelineBodies, WsSyncClient } from './harness/ws-client.js';
@@ -19,6 +19,7 @@ describe('websocket sync', () => {
       config: {
         websocket: { max_buffered_bytes: 64 * 1024, heartbeat_interval_ms: 2000, auth_timeout_ms: 300 },
         presence: { offline_grace_ms: 300 },
+        auth: { scrypt_log_n: 10, refreshable_access_token_lifetime_ms: 1500 },
         rate_limits: { send: { per_second: 100000, burst: 100000 } },
       },
     });
@@ -211,6 +212,80 @@ describe('websocket sync', () => {
     await ws3.close();
 
     assert.deepEqual(got, sent, 'every message exactly once, in order');
+  });
+
+  test('to-device over the socket: each message once per connection, kept until the client acks it', async () => {
+    const alice = await registerUser(server);
+    const bob = await registerUser(server);
+    const sendToDevice = async (n: number) => {
+      const res = await api(server, 'PUT', `${V3}/sendToDevice/m.test/td${++txn}`, {
+        token: alice.accessToken,
+        body: { messages: { [bob.userId]: { [bob.deviceId]: { n } } } },
+      });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    };
+    const toDevice = (c: WsSyncClient) => c.syncBodies().flatMap((b) => (b.to_device?.events ?? []).map((e: Frame) => e.content.n));
+    const ws1 = await connect(bob);
+    await ws1.next((f) => f.type === 'sync');
+    const start = ws1.lastToken()!;
+    await sendToDevice(1);
+    await ws1.next((f) => f.type === 'sync' && f.body.to_device.events.length > 0);
+    await sendToDevice(2);
+    await ws1.next((f) => f.type === 'sync' && f.body.to_device.events.some((e: Frame) => e.content.n === 2));
+    assert.deepEqual(toDevice(ws1), [1, 2], 'each once on the socket');
+    await ws1.close();
+
+    // No ack: the frames may never have been processed, so resuming from the start gets both again.
+    const ws2 = await connect(bob, { since: start });
+    await ws2.next((f) => f.type === 'sync');
+    assert.deepEqual(toDevice(ws2), [1, 2]);
+    const ack = await ws2.request({ type: 'ack', request_id: 'a1', next_batch: ws2.lastToken()! });
+    assert.equal(ack.type, 'result', JSON.stringify(ack));
+    const bad = await ws2.request({ type: 'ack', request_id: 'a2', next_batch: 'nonsense' });
+    assert.equal(bad.errcode, 'M_INVALID_PARAM');
+    await ws2.close();
+
+    // Acknowledged: gone for good, even for a client that resumes from an older token.
+    const ws3 = await connect(bob, { since: start });
+    await ws3.next((f) => f.type === 'sync');
+    assert.deepEqual(toDevice(ws3), []);
+    await ws3.close();
+  });
+
+  test('an expired access token closes the socket with 4401 and soft_logout, within a heartbeat period', async () => {
+    const carol = await registerUser(server);
+    const l = await login(server, carol.localpart, carol.password, { refresh_token: true });
+    assert.equal(l.status, 200);
+    const ws = await WsSyncClient.connect(server.baseUrl, { token: l.body.access_token });
+    await ws.next((f) => f.type === 'sync');
+    const err = await ws.next((f) => f.type === 'error', 10_000);
+    assert.equal(err.errcode, 'M_UNKNOWN_TOKEN');
+    assert.equal(err.soft_logout, true);
+    assert.equal((await ws.closed).code, 4401);
+  });
+
+  test('account data and room tags are pushed over the socket as they change', async () => {
+    const alice = await registerUser(server);
+    const roomId = await createRoom(alice);
+    const ws = await connect(alice);
+    await ws.next((f) => f.type === 'sync');
+    const put = await api(server, 'PUT', `${V3}/user/${enc(alice.userId)}/account_data/org.example.settings`, {
+      token: alice.accessToken,
+      body: { theme: 'dark' },
+    });
+    assert.equal(put.status, 200);
+    await ws.next((f) => f.type === 'sync' && f.body.account_data.events.some((e: Frame) => e.type === 'org.example.settings' && e.content.theme === 'dark'));
+    const tag = await api(server, 'PUT', `${V3}/user/${enc(alice.userId)}/rooms/${enc(roomId)}/tags/m.favourite`, {
+      token: alice.accessToken,
+      body: { order: 0.5 },
+    });
+    assert.equal(tag.status, 200);
+    const frame = await ws.next(
+      (f) => f.type === 'sync' && (f.body.rooms?.join?.[roomId]?.account_data?.events ?? []).some((e: Frame) => e.type === 'm.tag'),
+    );
+    const tags = frame.body.rooms.join[roomId].account_data.events.find((e: Frame) => e.type === 'm.tag');
+    assert.deepEqual(tags.content, { tags: { 'm.favourite': { order: 0.5 } } });
+    await ws.close();
   });
 
   test('a burst of 1,000 events arrives complete and in order', async () => {

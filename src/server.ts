@@ -5,6 +5,7 @@ import { createAppContext, type AppContext } from './app-context.js';
 import { clientApiRoutes } from './client-api/index.js';
 import type { Config } from './config/config.js';
 import { createHttpApp, type HttpApp } from './http/app.js';
+import { connectionBudget, guardConnections, openFileLimit } from './http/connection-limit.js';
 import { type Listener, listen, stopListener } from './http/listen.js';
 import { loadOrCreateSigningKey } from './keys/signing-key-file.js';
 import type { Logger } from './logger.js';
@@ -69,8 +70,21 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     throw err;
   }
   if (federation || servesFederation) await app.federation.start();
+  // Connections beyond the open-files limit are refused and logged rather than crashing the process.
+  const fdLimit = openFileLimit();
+  const maxConnections = connectionBudget(fdLimit);
+  guardConnections(client.server, logger, 'client', maxConnections);
+  if (federation) guardConnections(federation.server, logger, 'federation', maxConnections);
   logger.info(
-    { event: 'listening', listener: 'client', host: client.host, port: client.port, federation: servesFederation },
+    {
+      event: 'listening',
+      listener: 'client',
+      host: client.host,
+      port: client.port,
+      federation: servesFederation,
+      open_files_limit: fdLimit?.soft ?? null,
+      max_connections: maxConnections ?? null,
+    },
     'listening',
   );
   let stopping: Promise<void> | undefined;

@@ -7,6 +7,8 @@ const CLIENT = fileURLToPath(new URL('./sync-clients.js', import.meta.url));
 
 export interface ClientReport {
   latencies: number[];
+  /** The latencies seen by each transport's clients. */
+  byMode: { ws: number[]; longpoll: number[] };
   errors: number;
   closedUnexpectedly: number;
   frames: number;
@@ -44,14 +46,18 @@ export class Fleet {
     const reports = await Promise.all(
       this.procs.map(
         (p) =>
-          new Promise<ClientReport>((resolve) => {
-            p.once('message', (m: ClientReport) => resolve(m));
+          new Promise<ClientReport & { mode: 'ws' | 'longpoll' }>((resolve) => {
+            p.once('message', (m: ClientReport & { mode: 'ws' | 'longpoll' }) => resolve(m));
             p.send({ cmd: 'report' });
           }),
       ),
     );
     return {
       latencies: reports.flatMap((r) => r.latencies),
+      byMode: {
+        ws: reports.filter((r) => r.mode === 'ws').flatMap((r) => r.latencies),
+        longpoll: reports.filter((r) => r.mode === 'longpoll').flatMap((r) => r.latencies),
+      },
       errors: reports.reduce((n, r) => n + r.errors, 0),
       closedUnexpectedly: reports.reduce((n, r) => n + r.closedUnexpectedly, 0),
       frames: reports.reduce((n, r) => n + r.frames, 0),

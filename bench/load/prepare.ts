@@ -61,8 +61,10 @@ export async function prepare(opts: { users: number; roomMembers?: number; confi
   return { dir, configPath, users, roomId };
 }
 
+/** SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") adds node flags to the server process. */
 export function startPrepared(p: Prepared): Promise<TestServer> {
-  return launch(p.dir, p.configPath);
+  const nodeArgs = process.env.SERVER_NODE_ARGS?.split(' ').filter((a) => a !== '');
+  return launch(p.dir, p.configPath, undefined, nodeArgs);
 }
 
 /** CPU time (user + system, ms) and resident memory (MiB) of a process, from /proc. */

@@ -16,6 +16,8 @@ export interface StartArgs {
   localAddress: string;
   /** Inline filter JSON for every connection. */
   filter?: string;
+  /** `set_presence` for every connection (default: online, the server's default). */
+  setPresence?: 'online' | 'unavailable' | 'offline';
   /** Connections opened at once while connecting. */
   concurrency?: number;
   /** WebSocket mode: each connection flips its typing state in this room every `everyMs`. */
@@ -26,6 +28,7 @@ const WS_PATH = '/_matrix/client/unstable/org.comet.ws';
 const LONG_POLL_MS = 300_000;
 
 const latencies: number[] = [];
+let mode: StartArgs['mode'] = 'ws';
 let errors = 0;
 /** The first few distinct error messages, for the report. */
 const errorKinds = new Set<string>();
@@ -60,6 +63,7 @@ function record(body: any): void {
 function openWs(args: StartArgs, token: string): Promise<void> {
   const url = new URL(WS_PATH, args.baseUrl.replace(/^http/, 'ws'));
   if (args.filter) url.searchParams.set('filter', args.filter);
+  if (args.setPresence) url.searchParams.set('set_presence', args.setPresence);
   return new Promise((resolve) => {
     const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, localAddress: args.localAddress, perMessageDeflate: false });
     let first = true;
@@ -116,6 +120,7 @@ function get(args: StartArgs, agent: Agent, token: string, query: Record<string,
 /** One long-polling client: an initial sync, then /sync?since=…&timeout=… in a loop. */
 function longPoll(args: StartArgs, agent: Agent, token: string): Promise<void> {
   const filter: Record<string, string> = args.filter ? { filter: args.filter } : {};
+  if (args.setPresence) filter.set_presence = args.setPresence;
   return new Promise((resolve) => {
     (async () => {
       let since: string | undefined;
@@ -141,6 +146,7 @@ function longPoll(args: StartArgs, agent: Agent, token: string): Promise<void> {
 }
 
 async function start(args: StartArgs): Promise<void> {
+  mode = args.mode;
   const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
   const concurrency = args.concurrency ?? 200;
   let next = 0;
@@ -160,7 +166,7 @@ process.on('message', (msg: { cmd: string } & StartArgs) => {
     for (const t of typists) t();
   } else if (msg.cmd === 'report') {
     for (const t of timers) clearInterval(t);
-    process.send!({ type: 'report', latencies, errors, closedUnexpectedly, frames, typingEvents, typingSent });
+    process.send!({ type: 'report', mode, latencies, errors, closedUnexpectedly, frames, typingEvents, typingSent });
   } else if (msg.cmd === 'exit') {
     stopping = true;
     for (const ws of sockets) ws.terminate();

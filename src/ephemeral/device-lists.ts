@@ -10,7 +10,7 @@ import type { Notifier } from '../notifier.js';
 import type { Storage } from '../storage/storage.js';
 import type { SyncToken } from '../sync/sync-token.js';
 import { Listeners } from './listeners.js';
-import { joinedRoomIds, sharingRoomWith } from './shared-rooms.js';
+import { joinedRoomIds, type MembershipMoves, sharingRoomWith } from './shared-rooms.js';
 
 export interface DeviceListDelta {
   changed: string[];
@@ -54,39 +54,21 @@ export class DeviceListService {
     return this.storage.deviceLists.currentStreamId();
   }
 
-  /** Only incremental syncs carry device-list changes. */
-  async changesFor(viewer: string, since: SyncToken, current: SyncToken, joinedRooms: readonly string[]): Promise<DeviceListDelta> {
+  /**
+   * Only incremental syncs carry device-list changes. `moves`: the membership changes concerning
+   * the viewer in (since.events, current.events] (none when the events stream did not move).
+   */
+  async changesFor(viewer: string, since: SyncToken, current: SyncToken, moves: MembershipMoves | undefined): Promise<DeviceListDelta> {
     const events = this.storage.events;
     const changed = new Set<string>();
-    const leftCandidates = new Set<string>();
-
     const updated = await this.storage.deviceLists.changedBetween(since.deviceLists, current.deviceLists);
     if (updated.includes(viewer)) changed.add(viewer);
     for (const u of await sharingRoomWith(events, viewer, updated.filter((u) => u !== viewer))) changed.add(u);
-
-    if (current.events > since.events) {
-      // The viewer's own joins and leaves: everyone in a newly joined room is new to them.
-      const joinedNow = new Set(joinedRooms);
-      for (const m of await events.getMembershipChanges(viewer, since.events, current.events)) {
-        const members = await events.getRoomMembers(m.roomId, ['join']);
-        for (const member of members) {
-          if (member.userId === viewer) continue;
-          if (joinedNow.has(m.roomId)) changed.add(member.userId);
-          else leftCandidates.add(member.userId);
-        }
-      }
-      // Others joining or leaving the viewer's rooms.
-      for (const e of await events.getEventsInRooms(joinedRooms, since.events, current.events)) {
-        const ev = e.event;
-        if (ev.type !== 'm.room.member' || ev.stateKey === undefined || ev.stateKey === viewer) continue;
-        const membership = ev.content.membership;
-        if (membership === 'join') changed.add(ev.stateKey);
-        else if (membership === 'leave' || membership === 'ban') leftCandidates.add(ev.stateKey);
-      }
-    }
-
-    const stillShared = leftCandidates.size > 0 ? await sharingRoomWith(events, viewer, [...leftCandidates]) : new Set<string>();
-    const left = [...leftCandidates].filter((u) => !stillShared.has(u));
+    // Everyone who newly shares a room with the viewer: their devices are new to the viewer.
+    for (const u of moves?.joined ?? []) changed.add(u);
+    const leftCandidates = [...(moves?.left ?? [])];
+    const stillShared = leftCandidates.length > 0 ? await sharingRoomWith(events, viewer, leftCandidates) : new Set<string>();
+    const left = leftCandidates.filter((u) => !stillShared.has(u));
     for (const u of left) changed.delete(u);
     return { changed: [...changed], left };
   }

@@ -47,10 +47,15 @@ export interface PresenceConfig {
 
 interface DeviceActivity {
   connections: number;
+  /** How many of the open connections asked to appear idle (`set_presence=unavailable`). */
+  idleConnections: number;
   /** When the last connection closed (meaningful when `connections` is 0). */
   closedAt: number;
   lastActive: number;
-  /** The client asked to appear idle (`set_presence=unavailable`). */
+  /**
+   * The device appears idle: every open connection asked to, or (during the grace period after
+   * the last one closed) the last one to close did.
+   */
   idle: boolean;
 }
 
@@ -62,6 +67,10 @@ interface UserPresence {
   position: number;
   /** A remote user: the view comes from their server, not from devices. */
   remote: boolean;
+  /** The rooms the user was joined to at their last change (who that change is for). */
+  rooms?: Promise<string[]>;
+  /** The same, once read (checked without an await per user: one viewer may check thousands). */
+  roomList?: readonly string[];
 }
 
 export interface PresenceDeps {
@@ -97,18 +106,24 @@ export class PresenceService {
     });
   }
 
-  /** A connection from the device opened (a long poll started, a WebSocket connected). */
+  /**
+   * A connection from the device opened (a long poll started, a WebSocket connected). `idle`:
+   * the client asked to appear idle; pass the same flag to `connectionClosed`.
+   */
   async connectionOpened(userId: string, deviceId: string, opts: { idle?: boolean } = {}): Promise<void> {
     const u = await this.load(userId);
     const now = this.deps.now();
+    const idle = opts.idle === true ? 1 : 0;
     const d = u.devices.get(deviceId);
     if (d) {
       // A reconnect within the grace period is the same session, not new activity.
       if (d.connections === 0 && !this.live(d, now)) d.lastActive = now;
+      if (d.connections === 0) d.idleConnections = 0;
       d.connections++;
-      d.idle = opts.idle === true;
+      d.idleConnections += idle;
+      d.idle = d.idleConnections === d.connections;
     } else {
-      u.devices.set(deviceId, { connections: 1, closedAt: 0, lastActive: now, idle: opts.idle === true });
+      u.devices.set(deviceId, { connections: 1, idleConnections: idle, closedAt: 0, lastActive: now, idle: idle === 1 });
     }
     this.recompute(userId, u);
   }
@@ -121,19 +136,32 @@ export class PresenceService {
       for (const d of u.devices.values()) if (this.live(d, now)) d.lastActive = now;
     } else {
       const d = u.devices.get(deviceId);
-      if (d) d.lastActive = now;
-      else u.devices.set(deviceId, { connections: 0, closedAt: now, lastActive: now, idle: false });
+      if (d && (d.connections > 0 || this.live(d, now))) d.lastActive = now;
+      // A device without connections (plain HTTP requests) is live for the grace period after its
+      // activity; so is one whose grace period ran out but whose expiry has not been processed yet.
+      else if (d) Object.assign(d, { closedAt: now, lastActive: now, idle: false });
+      else u.devices.set(deviceId, { connections: 0, idleConnections: 0, closedAt: now, lastActive: now, idle: false });
     }
     this.recompute(userId, u);
   }
 
-  /** A connection from the device closed; the device stays live for the grace period. */
-  async connectionClosed(userId: string, deviceId: string): Promise<void> {
+  /**
+   * A connection from the device closed (`idle` as it was opened); the device stays live for the
+   * grace period after its last connection closed.
+   */
+  async connectionClosed(userId: string, deviceId: string, opts: { idle?: boolean } = {}): Promise<void> {
     const u = await this.load(userId);
     const d = u.devices.get(deviceId);
     if (!d || d.connections === 0) return;
     d.connections--;
-    if (d.connections === 0) d.closedAt = this.deps.now();
+    if (opts.idle === true && d.idleConnections > 0) d.idleConnections--;
+    if (d.connections === 0) {
+      d.closedAt = this.deps.now();
+      // The grace period keeps the state of the connection that just closed.
+      d.idle = opts.idle === true;
+    } else {
+      d.idle = d.idleConnections === d.connections;
+    }
     this.recompute(userId, u);
   }
 
@@ -169,9 +197,18 @@ export class PresenceService {
 
   /**
    * `m.presence` events for users whose presence changed in (fromExclusive, toInclusive] and whom
-   * `viewer` may see (the viewer themself, and users sharing a room).
+   * `viewer` may see (the viewer themself, and users sharing a room). `viewerRooms`, the viewer's
+   * joined rooms when the caller knows them, makes the check a comparison with the rooms each
+   * changed user was in at the change (read once per change, not once per viewer: one change
+   * wakes every member of a big room).
    */
-  async changesFor(viewer: string, fromExclusive: number, toInclusive: number): Promise<JsonObject[]> {
+  async changesFor(viewer: string, fromExclusive: number, toInclusive: number, viewerRooms?: readonly string[]): Promise<JsonObject[]> {
+    if (viewerRooms?.length === 0) {
+      // In no room: only their own presence, without walking everyone's changes (an initial sync reads them all).
+      const own = this.users.get(viewer);
+      if (!own || own.position <= fromExclusive || own.position > toInclusive) return [];
+      return [{ type: 'm.presence', sender: viewer, content: presenceContent(own.view, this.deps.now()) }];
+    }
     const changed: string[] = [];
     for (let i = this.firstAfter(fromExclusive); i < this.log.length; i++) {
       const { position, userId } = this.log[i];
@@ -180,11 +217,38 @@ export class PresenceService {
     }
     if (changed.length === 0) return [];
     const others = changed.filter((u) => u !== viewer);
-    const visible = others.length > 0 ? await this.deps.visibleTo(viewer, others) : new Set<string>();
+    const visible = others.length === 0 ? new Set<string>() : viewerRooms ? await this.sharingAtChange(viewerRooms, others) : await this.deps.visibleTo(viewer, others);
     const now = this.deps.now();
     return changed
       .filter((u) => u === viewer || visible.has(u))
       .map((u) => ({ type: 'm.presence', sender: u, content: presenceContent(this.users.get(u)!.view, now) }));
+  }
+
+  /**
+   * The current presence of `users` (for a viewer who newly shares a room with them), leaving out
+   * users this server has no presence for (never connected since it started, nothing from their server).
+   */
+  currentOf(users: Iterable<string>): JsonObject[] {
+    const now = this.deps.now();
+    const out: JsonObject[] = [];
+    for (const userId of users) {
+      const u = this.users.get(userId);
+      if (!u || (u.position === 0 && u.view.presence === 'offline')) continue;
+      out.push({ type: 'm.presence', sender: userId, content: presenceContent(u.view, now) });
+    }
+    return out;
+  }
+
+  private async sharingAtChange(viewerRooms: readonly string[], users: readonly string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    if (viewerRooms.length === 0) return out;
+    const mine = new Set(viewerRooms);
+    for (const userId of users) {
+      const u = this.users.get(userId);
+      const rooms = u?.roomList ?? (u?.rooms ? await u.rooms.catch(() => []) : undefined);
+      if (rooms?.some((r) => mine.has(r))) out.add(userId);
+    }
+    return out;
   }
 
   close(): void {
@@ -278,8 +342,14 @@ export class PresenceService {
     this.log.push({ position: u.position, userId });
     if (this.log.length > 2 * this.users.size + 1024) this.log = this.log.filter((e) => this.users.get(e.userId)?.position === e.position);
     if (local) this.localChanges.emit({ userId, view: { ...view } });
-    this.deps.joinedRooms(userId).then(
-      (rooms) => this.deps.notifier.notify('presence', [userId, ...rooms]),
+    const rooms = this.deps.joinedRooms(userId);
+    u.rooms = rooms;
+    u.roomList = undefined;
+    rooms.then(
+      (r) => {
+        if (u.rooms === rooms) u.roomList = r;
+        this.deps.notifier.notify('presence', [userId, ...r]);
+      },
       (err) => this.deps.onListenerError?.(err),
     );
   }

@@ -91,14 +91,25 @@ export class ToDeviceService {
   /**
    * The device's messages after `fromExclusive` up to `toInclusive`, at most TO_DEVICE_BATCH, and
    * the position they reach (`toInclusive` unless the batch was cut short). Messages at or before
-   * `fromExclusive` are acknowledged (deleted) first.
+   * `ackUpTo` (by default `fromExclusive`: the client's token) are acknowledged (deleted) first.
    */
-  async changesFor(userId: string, deviceId: string, fromExclusive: number, toInclusive: number): Promise<{ events: JsonObject[]; upTo: number }> {
-    if (fromExclusive > 0) await this.storage.toDevice.acknowledge(userId, deviceId, fromExclusive);
+  async changesFor(
+    userId: string,
+    deviceId: string,
+    fromExclusive: number,
+    toInclusive: number,
+    ackUpTo = fromExclusive,
+  ): Promise<{ events: JsonObject[]; upTo: number }> {
+    await this.acknowledge(userId, deviceId, Math.min(ackUpTo, fromExclusive));
     const rows = await this.storage.toDevice.pending(userId, deviceId, fromExclusive, toInclusive, TO_DEVICE_BATCH);
     const events = rows.map((r) => ({ type: r.type, sender: r.sender, content: r.content }));
     const upTo = rows.length === TO_DEVICE_BATCH ? rows[rows.length - 1].streamId : toInclusive;
     return { events, upTo };
+  }
+
+  /** The device has processed its messages up to `upTo`: delete them. */
+  async acknowledge(userId: string, deviceId: string, upTo: number): Promise<void> {
+    if (upTo > 0) await this.storage.toDevice.acknowledge(userId, deviceId, upTo);
   }
 
   /** Deleted devices get no more messages. */

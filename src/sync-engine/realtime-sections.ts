@@ -7,9 +7,11 @@
 import type { JsonObject } from '../core/json.js';
 import type { DeviceListDelta, DeviceListService } from '../ephemeral/device-lists.js';
 import type { PresenceService } from '../ephemeral/presence.js';
+import { membershipMoves } from '../ephemeral/shared-rooms.js';
 import type { ReceiptsService } from '../ephemeral/receipts.js';
 import type { ToDeviceService } from '../ephemeral/to-device.js';
 import type { TypingService } from '../ephemeral/typing.js';
+import type { EventStore } from '../storage/event-store.js';
 import { accountDataPasses, eventPasses, type Filter, roomPasses } from '../sync/filter.js';
 import type { SyncToken } from '../sync/sync-token.js';
 
@@ -31,6 +33,8 @@ export interface RealtimeRequest {
   joinedRooms: readonly string[];
   /** False when no membership event happened in (since.events, current.events] (undefined: not known). */
   membershipsChanged?: boolean;
+  /** The to-device position the client has acknowledged, when it is behind `since` (WebSocket sync). */
+  toDeviceAck?: number;
 }
 
 export interface RealtimeSections {
@@ -56,7 +60,10 @@ export class RealtimeSync {
   /** Per device (`user|device`): the to-device position this process last acknowledged for it. */
   private readonly acked = new Map<string, number>();
 
-  constructor(private readonly services: RealtimeServices) {}
+  constructor(
+    private readonly services: RealtimeServices,
+    private readonly events: EventStore,
+  ) {}
 
   /** Every real-time stream's position now (the events and account-data positions come from storage). */
   async positions(): Promise<Partial<SyncToken>> {
@@ -93,19 +100,24 @@ export class RealtimeSync {
         for (const [roomId, ev] of receipts) add(roomId, ev);
       }
     }
+    // Who came to share a room with the user (or stopped) since the last sync: device lists and presence follow memberships.
+    const membersMoved = since !== undefined && since.events < current.events && req.membershipsChanged !== false;
+    const moves = membersMoved ? await membershipMoves(this.events, req.userId, since.events, current.events, req.joinedRooms) : undefined;
     let presence: JsonObject[] = [];
-    if (filter.presence.limit !== 0 && moved('presence')) {
-      presence = (await this.services.presence.changesFor(req.userId, since?.presence ?? 0, current.presence)).filter((e) =>
-        eventPasses(filter.presence, { type: 'm.presence', sender: e.sender as string }),
-      );
+    if (filter.presence.limit !== 0) {
+      if (moved('presence')) presence = await this.services.presence.changesFor(req.userId, since?.presence ?? 0, current.presence, req.joinedRooms);
+      // Users newly sharing a room: their current presence, which this user may never have been sent.
+      if (moves && moves.joined.size > 0) {
+        const listed = new Set(presence.map((e) => e.sender));
+        presence.push(...this.services.presence.currentOf([...moves.joined].filter((u) => !listed.has(u))));
+      }
+      presence = presence.filter((e) => eventPasses(filter.presence, { type: 'm.presence', sender: e.sender as string }));
       if (filter.presence.limit !== undefined) presence = presence.slice(0, filter.presence.limit);
     }
     const td = await this.toDevice(req);
-    // Device lists also change with memberships (the events stream).
-    const membersMoved = since !== undefined && since.events < current.events && req.membershipsChanged !== false;
     const deviceLists =
-      since && (moved('deviceLists') || membersMoved)
-        ? await this.services.deviceLists.changesFor(req.userId, membersMoved ? since : { ...since, events: current.events }, current, req.joinedRooms)
+      since && (moved('deviceLists') || moves)
+        ? await this.services.deviceLists.changesFor(req.userId, since, current, moves)
         : { changed: [], left: [] };
     return { ephemeral, presence, toDevice: td.events, toDeviceUpTo: td.upTo, deviceLists };
   }
@@ -116,11 +128,12 @@ export class RealtimeSync {
    */
   private async toDevice(req: RealtimeRequest): Promise<{ events: JsonObject[]; upTo: number }> {
     const from = req.since?.toDevice ?? 0;
+    const ack = Math.min(req.toDeviceAck ?? from, from);
     const key = `${req.userId}|${req.deviceId}`;
-    if (from >= req.current.toDevice && (this.acked.get(key) ?? -1) >= from) return { events: [], upTo: req.current.toDevice };
-    const td = await this.services.toDevice.changesFor(req.userId, req.deviceId, from, req.current.toDevice);
+    if (from >= req.current.toDevice && (this.acked.get(key) ?? -1) >= ack) return { events: [], upTo: req.current.toDevice };
+    const td = await this.services.toDevice.changesFor(req.userId, req.deviceId, from, req.current.toDevice, ack);
     this.acked.delete(key);
-    this.acked.set(key, from);
+    this.acked.set(key, ack);
     if (this.acked.size > MAX_ACKED) this.acked.delete(this.acked.keys().next().value as string);
     return td;
   }

@@ -21,6 +21,7 @@ import { UnreadCounter } from './unread-counter.js';
 const DEFAULT_TIMELINE_LIMIT = 10;
 const MAX_TIMELINE_LIMIT = 1000;
 const MAX_HEROES = 5;
+const MAX_PLAN_MEMOS = 20_000;
 /**
  * An incremental sync asks storage which rooms changed in (since, current] and looks only at
  * those, when the gap is at most this many stream positions; a longer gap (a client back after a
@@ -34,6 +35,8 @@ export interface SyncRequest {
   current: SyncToken;
   filter: Filter;
   fullState: boolean;
+  /** The to-device position the client acknowledged, if behind `since` (see RealtimeRequest). */
+  toDeviceAck?: number;
 }
 
 export interface SyncResult {
@@ -58,6 +61,8 @@ export class SyncBuilder {
   /** Per-room data shared by the syncs built at one position (the members woken by one event). */
   private readonly snapshots: RoomSnapshots;
   private readonly unreadCounter: UnreadCounter;
+  /** Per user: their room plans and the events position they describe (see plansFor). */
+  private readonly plans = new Map<string, { at: number; plans: readonly RoomPlan[] }>();
 
   constructor(
     private readonly storage: Storage,
@@ -73,18 +78,18 @@ export class SyncBuilder {
     const { viewer, since, current, filter } = req;
     if (!since && filter.room.state.lazyLoadMembers) this.lazyCache.reset(viewer.userId, viewer.deviceId);
 
-    const plans = await this.roomPlans(viewer.userId, current.events);
-    // Each stream is read only if it moved: a woken long poll usually has news on one stream only.
-    const adMoved = since === undefined || since.accountData < current.accountData;
-    const adChanges = adMoved ? await this.storage.accountData.changesSince(viewer.userId, since?.accountData ?? 0) : [];
-    const relevantAd = adChanges.filter((c) => c.streamId <= current.accountData);
-    const joinedRooms = plans.filter((p) => p.membership === 'join').map((p) => p.roomId);
     // Rooms an incremental sync must look at: those with events, room account data or ephemeral news.
     const incremental = since !== undefined && !req.fullState;
     const changes =
       incremental && current.events - since.events <= MAX_CHANGED_ROOMS_SCAN
         ? await this.storage.events.getRoomsChangedBetween(since.events, current.events)
         : undefined;
+    const plans = await this.plansFor(viewer.userId, current.events, since, changes?.memberEvents);
+    // Each stream is read only if it moved: a woken long poll usually has news on one stream only.
+    const adMoved = since === undefined || since.accountData < current.accountData;
+    const adChanges = adMoved ? await this.storage.accountData.changesSince(viewer.userId, since?.accountData ?? 0) : [];
+    const relevantAd = adChanges.filter((c) => c.streamId <= current.accountData);
+    const joinedRooms = plans.filter((p) => p.membership === 'join').map((p) => p.roomId);
     const rt: RealtimeSections = this.realtime
       ? await this.realtime.sections({
           userId: viewer.userId,
@@ -94,6 +99,7 @@ export class SyncBuilder {
           filter,
           joinedRooms,
           membershipsChanged: changes?.memberEvents,
+          toDeviceAck: req.toDeviceAck,
         })
       : emptySections(current);
 
@@ -155,6 +161,27 @@ export class SyncBuilder {
     const wakeKeys = [viewer.userId, ...plans.filter((p) => p.membership === 'join').map((p) => p.roomId)];
     const next = { ...current, toDevice: rt.toDeviceUpTo };
     return { body, empty, wakeKeys, next };
+  }
+
+  /**
+   * The user's rooms as of `upTo`, reusing the plans of the user's previous build when no
+   * membership event happened since: they stay right as long as no member event lies between the
+   * position they were read at and `upTo`, which is known when that position is within
+   * (since, upTo] and storage said that range has no member events. A woken long poll is then
+   * spared its membership query.
+   */
+  private async plansFor(userId: string, upTo: number, since: SyncToken | undefined, memberEvents: boolean | undefined): Promise<readonly RoomPlan[]> {
+    const memo = this.plans.get(userId);
+    if (memo && since && memberEvents === false && memo.at >= since.events && memo.at <= upTo) {
+      this.plans.delete(userId);
+      this.plans.set(userId, memo);
+      return memo.plans;
+    }
+    const plans = await this.roomPlans(userId, upTo);
+    this.plans.delete(userId);
+    this.plans.set(userId, { at: upTo, plans });
+    if (this.plans.size > MAX_PLAN_MEMOS) this.plans.delete(this.plans.keys().next().value as string);
+    return plans;
   }
 
   /** The user's rooms with their membership as of stream position `upTo`. */

@@ -22,6 +22,11 @@ export interface SyncOptions {
   fullState: boolean;
   timeoutMs: number;
   signal?: AbortSignal;
+  /**
+   * WebSocket sync builds each delta from the last one it sent, but to-device messages are only
+   * deleted up to what the client acknowledged (its connect token, or an `ack` frame).
+   */
+  toDeviceAck?: number;
 }
 
 export class SyncEngine {
@@ -40,7 +45,7 @@ export class SyncEngine {
     realtime?: RealtimeServices,
   ) {
     this.history = new RoomHistory(storage.events, reads);
-    this.realtime = realtime && new RealtimeSync(realtime);
+    this.realtime = realtime && new RealtimeSync(realtime, storage.events);
     this.builder = new SyncBuilder(storage, this.history, new LazyMemberCache(), this.realtime);
   }
 
@@ -82,7 +87,14 @@ export class SyncEngine {
       const mark = this.notifier.mark();
       const current = await this.currentToken();
       const since = opts.since && clampToken(opts.since, current);
-      const result = await this.builder.build({ viewer: opts.viewer, since, current, filter: opts.filter, fullState: opts.fullState });
+      const result = await this.builder.build({
+        viewer: opts.viewer,
+        since,
+        current,
+        filter: opts.filter,
+        fullState: opts.fullState,
+        toDeviceAck: opts.toDeviceAck,
+      });
       result.body.next_batch = formatSyncToken(result.next);
       const remaining = deadline - this.now();
       if (!result.empty || !mayWait || remaining <= 0) return result;

@@ -89,6 +89,13 @@ export const presenceFrame = z.object({
   status_msg: z.string().max(1024).nullable().optional(),
 });
 
+/** The client has processed everything up to this `next_batch`: its to-device messages may be deleted. */
+export const ackFrame = z.object({
+  type: z.literal('ack'),
+  request_id: requestId,
+  next_batch: z.string().min(1),
+});
+
 export const pingFrame = z.object({
   type: z.literal('ping'),
   request_id: requestId.optional(),
@@ -107,6 +114,7 @@ export const requestSchemas = {
   receipt: receiptFrame,
   read_markers: readMarkersFrame,
   presence: presenceFrame,
+  ack: ackFrame,
 } as const;
 export type RequestType = keyof typeof requestSchemas;
 export type RequestFrame = z.infer<(typeof requestSchemas)[RequestType]>;

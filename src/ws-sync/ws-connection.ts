@@ -46,8 +46,12 @@ export class WsConnection {
   private pending = 0;
   private queue: Promise<void> = Promise.resolve();
   private readonly abort = new AbortController();
-  /** This connection told the presence tracker it opened (and so must tell it when it closes). */
-  private presenceOpen = false;
+  /** The to-device position the client acknowledged (its connect token, then `ack` frames). */
+  private toDeviceAck = 0;
+  /** The to-device position of the last sync frame sent. */
+  private toDeviceSent = 0;
+  /** This connection told the presence tracker it opened (and so must tell it when it closes), and whether as idle. */
+  private presenceOpen: { idle: boolean } | undefined;
 
   constructor(
     private readonly host: ConnectionHost,
@@ -174,7 +178,9 @@ export class WsConnection {
     this.enqueue(async () => {
       if (this.state !== 'open' || !this.requester) return;
       try {
-        const body = await handleRequest(this.host.app, this.requester, parseRequest(type, f));
+        const frame = parseRequest(type, f);
+        if (frame.type === 'ack') await this.acknowledge(frame.next_batch);
+        const body = await handleRequest(this.host.app, this.requester, frame);
         this.send(resultFrame(reqId ?? '', body));
       } catch (err) {
         this.send(errorFrame(reqId, this.errorBody(err)));
@@ -261,11 +267,21 @@ export class WsConnection {
     this.host.attach(this);
     // Like a long poll with set_presence: the socket is a connection of this device, unless it asks to stay offline.
     if (presence !== 'offline') {
-      this.presenceOpen = true;
-      await app.presence.connectionOpened(requester.userId, requester.deviceId, { idle: presence === 'unavailable' });
+      this.presenceOpen = { idle: presence === 'unavailable' };
+      await app.presence.connectionOpened(requester.userId, requester.deviceId, this.presenceOpen);
       if (this.state !== 'open') return;
     }
     void this.syncLoop(since, filter, fullState);
+  }
+
+  /** An `ack` frame: to-device messages up to the token (never past what was sent) may go. */
+  private async acknowledge(nextBatch: string): Promise<void> {
+    const token = parseSyncToken(nextBatch);
+    if (token === undefined) throw invalidParam(`Invalid next_batch ${nextBatch}`);
+    const upTo = Math.min(token.toDevice, this.toDeviceSent);
+    if (upTo <= this.toDeviceAck) return;
+    this.toDeviceAck = upTo;
+    await this.host.app.toDevice.acknowledge(this.requester!.userId, this.requester!.deviceId, upTo);
   }
 
   // ---- the sync loop ----
@@ -275,6 +291,7 @@ export class WsConnection {
     const viewer = { userId: this.requester!.userId, deviceId: this.requester!.deviceId };
     const signal = this.abort.signal;
     let first = true;
+    this.toDeviceAck = since?.toDevice ?? 0;
     try {
       while (this.state === 'open') {
         // The first delta answers at once (even if empty: the client learns it is caught up);
@@ -286,11 +303,13 @@ export class WsConnection {
           fullState: first && fullState,
           timeoutMs: first ? 0 : Number.POSITIVE_INFINITY,
           signal,
+          toDeviceAck: this.toDeviceAck,
         });
         // An empty answer after a wait means the wait was cut short: closing, or server shutdown.
         if (this.state !== 'open' || (r.empty && !first)) return;
         first = false;
         since = parseSyncToken(r.body.next_batch as string);
+        this.toDeviceSent = since?.toDevice ?? this.toDeviceSent;
         if (!this.send(syncFrame(r.body))) return;
       }
     } catch (err) {
@@ -325,7 +344,7 @@ export class WsConnection {
     if (this.presenceOpen && this.requester) {
       const { app } = this.host;
       app.presence
-        .connectionClosed(this.requester.userId, this.requester.deviceId)
+        .connectionClosed(this.requester.userId, this.requester.deviceId, this.presenceOpen)
         .catch((err: unknown) => app.logger.error({ err }, 'presence update on websocket close failed'));
     }
   }

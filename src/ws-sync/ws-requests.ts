@@ -43,6 +43,9 @@ export async function handleRequest(app: AppContext, requester: Requester, frame
     case 'presence':
       await app.presence.setPresence(requester.userId, requester.deviceId, frame.presence, frame.status_msg ?? null);
       return {};
+    case 'ack':
+      // Handled by the connection, which knows what it has sent.
+      return {};
   }
 }
 

@@ -130,3 +130,68 @@ test('a bare activity bump is not a change on the stream; local changes reach li
   assert.deepEqual(seen, ['@a:x:online'], 'remote updates are not re-emitted');
   assert.ok(presence.currentPosition() > p);
 });
+
+test('two connections of one device, one of them idle: whichever closes, the one left decides', async () => {
+  const { presence, advance, state } = setup({ idleAfterMs: 10_000 });
+  // An idle connection, then an active one: online while the active one is open.
+  await presence.connectionOpened('@a:x', 'D1', { idle: true });
+  await presence.connectionOpened('@a:x', 'D1');
+  assert.equal((await state()).presence, 'online');
+  // The active one closes: only the idle connection is left, so the device is idle again.
+  await presence.connectionClosed('@a:x', 'D1');
+  assert.equal((await state()).presence, 'unavailable');
+  await presence.connectionClosed('@a:x', 'D1', { idle: true });
+  advance(500);
+  assert.equal((await state()).presence, 'offline');
+
+  // The other order: an active connection, then an idle one that opens and closes again.
+  await presence.connectionOpened('@a:x', 'D2');
+  await presence.connectionOpened('@a:x', 'D2', { idle: true });
+  assert.equal((await state()).presence, 'online', 'an idle connection does not hide an active one of the same device');
+  await presence.connectionClosed('@a:x', 'D2', { idle: true });
+  assert.equal((await state()).presence, 'online');
+});
+
+test('activity just after the grace period ran out, before its expiry was processed, still counts', async () => {
+  let now = 1_000_000;
+  const { presence, state } = (() => {
+    const notifier = new InProcessNotifier();
+    const p = new PresenceService({
+      store: { getStatus: async () => undefined, setStatus: async () => {} },
+      notifier,
+      now: () => now,
+      config: { idleAfterMs: 10_000, offlineGraceMs: 500 },
+      joinedRooms: async () => [],
+      visibleTo: async () => new Set(),
+    });
+    return { presence: p, state: async () => (await p.getPresence('@a:x')).presence };
+  })();
+  await presence.connectionOpened('@a:x', 'D1');
+  await presence.connectionClosed('@a:x', 'D1');
+  // The grace period is over but the expiry timer has not run (a busy event loop): the device sends
+  // a message over plain HTTP. That is activity, exactly as if the expiry had been processed first.
+  now += 600;
+  await presence.active('@a:x', 'D1');
+  assert.equal(await state(), 'online');
+  now += 499;
+  (presence as unknown as { timers: { runDue(): void } }).timers.runDue();
+  assert.equal(await state(), 'online', 'live for a grace period after the activity');
+  now += 1;
+  (presence as unknown as { timers: { runDue(): void } }).timers.runDue();
+  assert.equal(await state(), 'offline');
+  presence.close();
+});
+
+test('currentOf: current presence of users the server knows; changesFor with the viewer rooms uses the rooms at the change', async () => {
+  const { presence } = setup();
+  await presence.connectionOpened('@a:x', 'D1');
+  await presence.getPresence('@never:x');
+  assert.deepEqual(
+    presence.currentOf(['@a:x', '@never:x', '@unknown:x']).map((e) => [e.sender, (e.content as { presence: string }).presence]),
+    [['@a:x', 'online']],
+  );
+  const to = presence.currentPosition();
+  // setup's joinedRooms puts everyone in !r:x.
+  assert.deepEqual((await presence.changesFor('@z:x', 0, to, ['!r:x'])).map((e) => e.sender), ['@a:x']);
+  assert.deepEqual(await presence.changesFor('@z:x', 0, to, ['!other:x']), []);
+});

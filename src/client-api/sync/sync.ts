@@ -29,7 +29,8 @@ export const sync = defineRoute({
     const filter = await syncFilterParam(query.filter, requester.userId, app.storage.filters);
     // The long poll is a connection of this device for presence, unless the client asks to stay offline.
     const connected = query.set_presence !== 'offline';
-    if (connected) await app.presence.connectionOpened(requester.userId, requester.deviceId, { idle: query.set_presence === 'unavailable' });
+    const idle = query.set_presence === 'unavailable';
+    if (connected) await app.presence.connectionOpened(requester.userId, requester.deviceId, { idle });
     try {
       const body = await app.sync.sync({
         viewer: { userId: requester.userId, deviceId: requester.deviceId },
@@ -41,7 +42,7 @@ export const sync = defineRoute({
       });
       return { body };
     } finally {
-      if (connected) await app.presence.connectionClosed(requester.userId, requester.deviceId);
+      if (connected) await app.presence.connectionClosed(requester.userId, requester.deviceId, { idle });
     }
   },
 });
