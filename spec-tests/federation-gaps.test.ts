@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { api, assertError, registerUser, type TestUser } from './harness/client.js';
-import { type Federation, startFederation } from './harness/federation.js';
+import { eventually } from './harness/eventually.js';
+import { type Federation, fedRequest, startFederation } from './harness/federation.js';
 import type { TestServer } from './harness/server.js';
 
 const enc = encodeURIComponent;
@@ -21,7 +22,11 @@ describe('federation gaps: remote profiles, OpenID, invite v1, query types', () 
   before(async () => {
     fed = await startFederation(['hs1.test', 'hs2.test'], {
       // dead.test points at a port where nothing listens.
-      config: () => ({ federation: { resolve: { 'dead.test': '127.0.0.1:1' } } }),
+      config: (name) => ({
+        federation: { resolve: { 'dead.test': '127.0.0.1:1' } },
+        // Short enough to watch a token expire.
+        ...(name === 'hs1.test' ? { auth: { openid_token_lifetime_ms: 3000 } } : {}),
+      }),
     });
     hs1 = fed.get('hs1.test').server;
     hs2 = fed.get('hs2.test').server;
@@ -52,5 +57,31 @@ describe('federation gaps: remote profiles, OpenID, invite v1, query types', () 
       404,
       'M_NOT_FOUND',
     );
+  });
+
+  test('OpenID: a token from hs1 names its user at hs1’s userinfo (no X-Matrix) until it expires; forged tokens are refused', async () => {
+    const path = `/_matrix/client/v3/user/${enc(alice.userId)}/openid/request_token`;
+    assertError(await api(hs1, 'POST', path, { body: {} }), 401, 'M_MISSING_TOKEN');
+    assertError(await api(hs1, 'POST', `/_matrix/client/v3/user/${enc('@bob:hs1.test')}/openid/request_token`, { token: alice.accessToken, body: {} }), 403, 'M_FORBIDDEN');
+    const res = await api(hs1, 'POST', path, { token: alice.accessToken, body: {} });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.token_type, 'Bearer');
+    assert.equal(res.body.matrix_server_name, 'hs1.test');
+    assert.equal(res.body.expires_in, 3);
+    const token: string = res.body.access_token;
+    const userinfo = (t: string) => fedRequest(fed, fed.get('hs1.test'), 'GET', `/_matrix/federation/v1/openid/userinfo?access_token=${enc(t)}`);
+    const ok = await userinfo(token);
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.deepEqual(ok.body, { sub: alice.userId });
+    for (const forged of [`${token}A`, 'cmo_forged', alice.accessToken]) {
+      const r = await userinfo(forged);
+      assert.equal(r.status, 401, forged);
+      assert.equal(r.body.errcode, 'M_UNKNOWN_TOKEN');
+    }
+    // The token is no access token, and hs2 knows nothing of it.
+    assertError(await api(hs1, 'GET', '/_matrix/client/v3/account/whoami', { token }), 401, 'M_UNKNOWN_TOKEN');
+    assert.equal((await fedRequest(fed, fed.get('hs2.test'), 'GET', `/_matrix/federation/v1/openid/userinfo?access_token=${enc(token)}`)).status, 401);
+    await eventually(async () => (await userinfo(token)).status === 401, 'the OpenID token expires', 15_000);
+    assert.equal((await userinfo(token)).body.errcode, 'M_UNKNOWN_TOKEN');
   });
 });

@@ -10,6 +10,7 @@ import { makeJoin } from './make-join.js';
 import { makeKnock } from './make-knock.js';
 import { makeLeave } from './make-leave.js';
 import { federationMediaDownload, federationMediaThumbnail } from './media.js';
+import { openIdUserInfo } from './openid-userinfo.js';
 import { queryDirectory } from './query-directory.js';
 import { queryProfile } from './query-profile.js';
 import { sendJoin } from './send-join.js';
@@ -54,6 +55,7 @@ export const federationRoutes: readonly Route[] = [
   sendTransaction,
   federationMediaDownload,
   federationMediaThumbnail,
+  openIdUserInfo,
 ];
 
 /** Served on the client listener too: delegation is usually looked up on the name's port 443. */
