@@ -6,7 +6,8 @@
  * missing prev events fetched from the origin (`get_missing_events`) and, where the gap cannot
  * be closed, the state at the gap fetched (`/state_ids`, then the events not known yet) so it can
  * still be checked against the state before it. EDUs go to the registry. Results are stored per
- * origin and transaction ID so a retried transaction is answered the same.
+ * origin and transaction ID so a retried transaction is answered the same: in the storage
+ * transaction of the last batch when the transaction has no EDUs, else once the EDUs are applied.
  */
 import { toRoomEvent, validatePdu } from '../../src/core/event-format.js';
 import { checkContentHash } from '../../src/core/event-hashes.js';
@@ -16,7 +17,7 @@ import type { Logger } from '../../src/logger.js';
 import type { BatchItem, EventPipeline, PipelineOutcome } from '../../src/room-engine/event-pipeline.js';
 import { getRoomVersion, type RoomVersion } from '../../src/rooms/versions.js';
 import type { EventStore } from '../../src/storage/event-store.js';
-import type { InboundTxnStore } from '../../src/storage/federation-store.js';
+import type { InboundTxnRecord, InboundTxnStore } from '../../src/storage/federation-store.js';
 import type { EduRegistry } from '../edu/edu-registry.js';
 import type { ServerAcls } from '../http/server-acls.js';
 import { fetchMissingAuthEvents, fetchOutliers } from './fetch-outliers.js';
@@ -80,7 +81,7 @@ export class TransactionHandler {
     if (done) return done;
     const pdus: JsonObject = {};
     const report = (r: PduResult) => {
-      pdus[r.eventId] = r.error === undefined ? {} : { error: r.error };
+      pdus[r.eventId] = answer(r);
     };
     const ready: ReadyPdu[] = [];
     for (const raw of txn.pdus) {
@@ -103,18 +104,31 @@ export class TransactionHandler {
         continue;
       }
       // Fetching fills the graph through the pipeline: what this PDU may build on is stored first.
-      for (const r of await this.acceptBatch(origin, batch)) report(r);
+      for (const r of (await this.acceptBatch(origin, batch)).results) report(r);
       batch = [];
       inBatch.clear();
       report(this.result(origin, p.event, await this.acceptWithPrevs(origin, p.raw, p.event, p.version, true)));
     }
-    for (const r of await this.acceptBatch(origin, batch)) report(r);
+    // Without EDUs the answer is complete once the last batch is checked: it is stored with that
+    // batch's events, one commit instead of two. EDUs are applied after the PDUs (a typing
+    // notification may follow its user's join), and a crash before they are must not leave a
+    // stored answer that keeps a retry from applying them: then the answer is stored after them.
+    const record =
+      txn.edus.length === 0
+        ? (last: readonly PduResult[]): InboundTxnRecord => {
+            const all: JsonObject = { ...pdus };
+            for (const r of last) all[r.eventId] = answer(r);
+            return { origin, txnId, result: { pdus: all }, ts: this.d.now() };
+          }
+        : undefined;
+    const last = await this.acceptBatch(origin, batch, record);
+    for (const r of last.results) report(r);
     for (const edu of txn.edus) {
       if (!isJsonObject(edu) || typeof edu.edu_type !== 'string' || !isJsonObject(edu.content)) continue;
       await this.d.edus.dispatch(origin, edu.edu_type, edu.content);
     }
     const result: JsonObject = { pdus };
-    await this.d.txns.putTxnResult(origin, txnId, result, this.d.now());
+    if (!last.recordStored) await this.d.txns.putTxnResult(origin, txnId, result, this.d.now());
     return result;
   }
 
@@ -146,21 +160,28 @@ export class TransactionHandler {
     return { raw, event, version };
   }
 
-  /** Checks and stores PDUs whose prev events are stored or earlier in the list, in one storage transaction. */
-  private async acceptBatch(origin: string, batch: readonly ReadyPdu[]): Promise<PduResult[]> {
-    if (batch.length === 0) return [];
+  /**
+   * Checks and stores PDUs whose prev events are stored or earlier in the list, in one storage
+   * transaction; with `record`, the transaction's answer built from their results goes into it too.
+   */
+  private async acceptBatch(
+    origin: string,
+    batch: readonly ReadyPdu[],
+    record?: (results: readonly PduResult[]) => InboundTxnRecord,
+  ): Promise<{ results: PduResult[]; recordStored: boolean }> {
+    if (batch.length === 0) return { results: [], recordStored: false };
     const items: BatchItem[] = batch.map((p) => ({ raw: p.raw, version: p.version, opts: { origin: 'remote' } }));
-    const outcomes = await this.d.pipeline.acceptBatch(items);
-    return batch.map((p, i) => this.result(origin, p.event, outcomes[i]));
+    const resultsOf = (outcomes: readonly PipelineOutcome[]) => batch.map((p, i) => resultOf(p.event, outcomes[i]));
+    const done = await this.d.pipeline.acceptBatch(items, record && { inboundTxn: (outcomes) => record(resultsOf(outcomes)) });
+    return { results: batch.map((p, i) => this.result(origin, p.event, done.outcomes[i])), recordStored: done.inboundTxnStored };
   }
 
+  /** The PDU's result, logged. */
   private result(origin: string, event: RoomEvent, outcome: PipelineOutcome): PduResult {
-    if (outcome.status === 'persisted' || outcome.status === 'duplicate') return { eventId: event.eventId };
-    if (outcome.status === 'soft_failed') {
-      this.d.logger.info({ origin, eventId: event.eventId }, 'soft-failed a PDU');
-      return { eventId: event.eventId };
-    }
-    return this.refuse(origin, event, outcome.reason);
+    const r = resultOf(event, outcome);
+    if (r.error !== undefined) return this.refuse(origin, event, r.error);
+    if (outcome.status === 'soft_failed') this.d.logger.info({ origin, eventId: event.eventId }, 'soft-failed a PDU');
+    return r;
   }
 
   private refuse(origin: string, event: RoomEvent, error: string): PduResult & { error: string } {
@@ -271,6 +292,16 @@ export class TransactionHandler {
   private fetchOutliers(origin: string, eventIds: readonly string[], version: RoomVersion): Promise<void> {
     return fetchOutliers({ events: this.d.events, pipeline: this.d.pipeline, client: this.d.client, logger: this.d.logger }, origin, eventIds, version);
   }
+}
+
+/** What the answer to the transaction says about a PDU that went to the pipeline. */
+function resultOf(event: RoomEvent, outcome: PipelineOutcome): PduResult {
+  if (outcome.status === 'persisted' || outcome.status === 'duplicate' || outcome.status === 'soft_failed') return { eventId: event.eventId };
+  return { eventId: event.eventId, error: outcome.reason };
+}
+
+function answer(r: PduResult): JsonObject {
+  return r.error === undefined ? {} : { error: r.error };
 }
 
 function strings(v: unknown): string[] {

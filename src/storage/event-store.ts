@@ -1,4 +1,5 @@
 import type { RoomEvent, StateKey, StateMap } from '../core/pdu.js';
+import type { InboundTxnRecord } from './federation-store.js';
 
 /**
  * Storage of the room event graph: events, their prev/auth edges, state at every event (as
@@ -86,6 +87,17 @@ export interface PersistedEvent {
 export interface PersistedChain {
   persisted: PersistedEvent[];
   error?: unknown;
+  /** The `inboundTxn` record was stored, in the same transaction as the chain (which then failed nowhere). */
+  inboundTxnStored?: boolean;
+}
+
+export interface PersistOptions {
+  /**
+   * A received federation transaction's answer, written in the same storage transaction as the
+   * chain's events (one commit instead of two) once all of them are stored; not written when one
+   * fails. The chain may be empty: then the record alone is written.
+   */
+  inboundTxn?: InboundTxnRecord;
 }
 
 export type Direction = 'f' | 'b';
@@ -105,7 +117,7 @@ export interface EventStore {
    * Resolves only once the events are durably committed; implementations may commit several
    * calls in one transaction (group commit).
    */
-  persistEvents(inputs: readonly PersistEventInput[]): Promise<PersistedChain>;
+  persistEvents(inputs: readonly PersistEventInput[], opts?: PersistOptions): Promise<PersistedChain>;
 
   getRoom(roomId: string): Promise<RoomRecord | undefined>;
   getEvent(eventId: string): Promise<StoredEvent | undefined>;

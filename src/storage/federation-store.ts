@@ -72,7 +72,18 @@ export interface FederationQueueStore {
   setDestination(state: DestinationState): Promise<void>;
 }
 
-/** Received transactions, so a retried one gets the same answer and is not processed twice. */
+/** A received transaction's answer, kept per origin and transaction ID. */
+export interface InboundTxnRecord {
+  origin: string;
+  txnId: string;
+  result: JsonObject;
+  ts: number;
+}
+
+/**
+ * Received transactions, so a retried one gets the same answer and is not processed twice. (The
+ * event store can write a record in the same transaction as the events: `persistEvents`.)
+ */
 export interface InboundTxnStore {
   getTxnResult(origin: string, txnId: string): Promise<JsonObject | undefined>;
   putTxnResult(origin: string, txnId: string, result: JsonObject, ts: number): Promise<void>;

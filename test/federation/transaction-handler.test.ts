@@ -37,13 +37,13 @@ function fetcherFor(to: TestServer, origin: string, asked: string[]): RemoteFetc
   };
 }
 
-function handlerFor(server: TestServer, client: RemoteFetcher, storage = server.storage): TransactionHandler {
+function handlerFor(server: TestServer, client: RemoteFetcher, storage = server.storage, edus = new EduRegistry(logger)): TransactionHandler {
   return new TransactionHandler({
     serverName: server.name,
     pipeline: server.rooms.pipeline,
     events: storage.events,
     txns: storage.inboundTxns,
-    edus: new EduRegistry(logger),
+    edus,
     acl: new ServerAcls(storage.events),
     client,
     logger,
@@ -201,10 +201,18 @@ test('the PDUs of a transaction are checked in turn and stored in one storage ca
   for (const id of ids) pdus.push((await hs1.storage.events.getEvent(id))!.event.pdu);
   pdus.push(forbidden.pdu);
   let persistCalls = 0;
+  let withAnswer = 0;
   const persist = hs2.storage.events.persistEvents.bind(hs2.storage.events);
-  hs2.storage.events.persistEvents = (inputs) => {
+  hs2.storage.events.persistEvents = (inputs, opts) => {
     persistCalls++;
-    return persist(inputs);
+    if (opts?.inboundTxn) withAnswer++;
+    return persist(inputs, opts);
+  };
+  let separateAnswers = 0;
+  const putTxnResult = hs2.storage.inboundTxns.putTxnResult.bind(hs2.storage.inboundTxns);
+  hs2.storage.inboundTxns.putTxnResult = (...args) => {
+    separateAnswers++;
+    return putTxnResult(...args);
   };
   const handler = handlerFor(hs2, { request: () => Promise.reject(new Error('nothing to fetch')) });
   // Sent out of order: the handler puts parents first.
@@ -212,7 +220,12 @@ test('the PDUs of a transaction are checked in turn and stored in one storage ca
   const answers = result.pdus as Record<string, { error?: string }>;
   for (const id of ids) assert.deepEqual(answers[id], {}, id);
   assert.match(String(answers[forbidden.event.eventId]?.error), /power|level/i);
+  // One storage call for the events and the transaction's answer (no EDUs to apply after them).
   assert.equal(persistCalls, 1);
+  assert.equal(withAnswer, 1);
+  assert.equal(separateAnswers, 0);
+  assert.deepEqual(await hs2.storage.inboundTxns.getTxnResult('hs1.test', 'batch-1'), result);
+  assert.deepEqual(await handler.handle('hs1.test', 'batch-1', { origin: 'hs1.test', pdus: [], edus: [] }), result);
 
   for (const id of ids) assert.equal((await hs2.storage.events.getEvent(id))?.outlier, false, id);
   assert.equal((await hs2.storage.events.getEvent(forbidden.event.eventId))?.rejectedReason !== undefined, true);
@@ -226,4 +239,33 @@ test('the PDUs of a transaction are checked in turn and stored in one storage ca
     const before2 = await hs2.storage.events.getStateBefore(id);
     assert.deepEqual(new Map([...before2!].sort()), new Map([...before1!].sort()), id);
   }
+});
+
+test('with EDUs the answer is stored once they are applied, so a crash before that leaves the transaction to be retried whole', async () => {
+  const fed = new TestFederation();
+  const hs1 = await fed.addServer('hs1.test', ['alice']);
+  const hs2 = await fed.addServer('hs2.test', ['bob']);
+  const roomId = await hs1.rooms.createRoom('@alice:hs1.test', { preset: 'public_chat' });
+  await hs2.rooms.join('@bob:hs2.test', roomId, undefined, ['hs1.test']);
+  await fed.flush();
+  hs2.down = true;
+  const msg = await hs1.rooms.sendMessage(roomId, '@alice:hs1.test', 'm.room.message', { body: 'with an EDU' }, TXN('edu'));
+  await fed.flush();
+  hs2.down = false;
+  const pdu = (await hs1.storage.events.getEvent(msg))!.event.pdu;
+
+  const seen: Array<{ stored: boolean; answered: boolean }> = [];
+  const edus = new EduRegistry(logger);
+  edus.registerEduHandler('org.example.probe', async () => {
+    seen.push({
+      stored: (await hs2.storage.events.getEvent(msg)) !== undefined,
+      answered: (await hs2.storage.inboundTxns.getTxnResult('hs1.test', 'edu-1')) !== undefined,
+    });
+  });
+  const handler = handlerFor(hs2, { request: () => Promise.reject(new Error('nothing to fetch')) }, hs2.storage, edus);
+  const result = await handler.handle('hs1.test', 'edu-1', { origin: 'hs1.test', pdus: [pdu], edus: [{ edu_type: 'org.example.probe', content: {} }] });
+  assert.deepEqual(result, { pdus: { [msg]: {} } });
+  // The EDU ran after the PDU was stored and before the answer was.
+  assert.deepEqual(seen, [{ stored: true, answered: false }]);
+  assert.deepEqual(await hs2.storage.inboundTxns.getTxnResult('hs1.test', 'edu-1'), result);
 });

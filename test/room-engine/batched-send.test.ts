@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { getRoomVersion } from '../../src/rooms/versions.js';
+import { SqliteFederationQueueStore } from '../../src/storage/sqlite/federation-queue-store.js';
 import { makeEngine } from './engine-fixture.js';
 
 const ALICE = '@alice:hs';
@@ -100,4 +102,57 @@ test('a storage failure part-way through a chain keeps the events before it and 
   assert.ok(chain.error);
   assert.ok(await e.store.getEvent('$fresh-not-stored'));
   assert.equal(await e.store.getEvent('$after-the-failure'), undefined);
+});
+
+test('a received transaction’s answer goes into the chain’s storage transaction, and only when the whole chain is stored', async () => {
+  const e = makeEngine();
+  const txns = new SqliteFederationQueueStore(e.db);
+  const roomId = await e.createRoom(ALICE);
+  const sent = await e.creator.send(roomId, { type: 'm.room.message', sender: ALICE, content: { body: 'x' } });
+  assert.ok(sent.ok);
+  const base = (await e.store.getEvent(sent.event.eventId))!.event;
+  const outlier = (eventId: string) => ({ event: { ...base, eventId }, outlier: true });
+  const record = (txnId: string) => ({ origin: 'hs1.test', txnId, result: { pdus: { [txnId]: {} } }, ts: 1 });
+
+  const ok = await e.store.persistEvents([outlier('$a'), outlier('$b')], { inboundTxn: record('t-ok') });
+  assert.equal(ok.error, undefined);
+  assert.equal(ok.inboundTxnStored, true);
+  assert.deepEqual(await txns.getTxnResult('hs1.test', 't-ok'), { pdus: { 't-ok': {} } });
+
+  // A chain failing part-way keeps the events before the failure, but not the answer.
+  const failed = await e.store.persistEvents([outlier('$c'), outlier('$c')], { inboundTxn: record('t-failed') });
+  assert.ok(failed.error);
+  assert.notEqual(failed.inboundTxnStored, true);
+  assert.ok(await e.store.getEvent('$c'));
+  assert.equal(await txns.getTxnResult('hs1.test', 't-failed'), undefined);
+
+  // An empty chain stores the answer alone.
+  const alone = await e.store.persistEvents([], { inboundTxn: record('t-alone') });
+  assert.equal(alone.inboundTxnStored, true);
+  assert.deepEqual(await txns.getTxnResult('hs1.test', 't-alone'), { pdus: { 't-alone': {} } });
+
+  // When the answer cannot be written, the chain's events are not kept either.
+  e.db.exec('DROP TABLE federation_inbound_txns');
+  await assert.rejects(e.store.persistEvents([outlier('$d')], { inboundTxn: record('t-broken') }));
+  assert.equal(await e.store.getEvent('$d'), undefined);
+});
+
+test('acceptBatch hands the record the outcomes and stores it even when no event is to be stored', async () => {
+  const e = makeEngine();
+  const txns = new SqliteFederationQueueStore(e.db);
+  const roomId = await e.createRoom(ALICE);
+  const sent = await e.creator.send(roomId, { type: 'm.room.message', sender: ALICE, content: { body: 'x' } });
+  assert.ok(sent.ok);
+  const version = getRoomVersion('12')!;
+  const seen: string[] = [];
+  const done = await e.pipeline.acceptBatch([{ raw: sent.event.pdu, version, opts: { origin: 'remote' } }], {
+    inboundTxn: (outcomes) => {
+      seen.push(...outcomes.map((o) => o.status));
+      return { origin: 'hs1.test', txnId: 'dup', result: { pdus: { [sent.event.eventId]: {} } }, ts: 1 };
+    },
+  });
+  assert.deepEqual(seen, ['duplicate']);
+  assert.deepEqual(done.outcomes.map((o) => o.status), ['duplicate']);
+  assert.equal(done.inboundTxnStored, true);
+  assert.deepEqual(await txns.getTxnResult('hs1.test', 'dup'), { pdus: { [sent.event.eventId]: {} } });
 });

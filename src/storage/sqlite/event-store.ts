@@ -12,6 +12,7 @@ import type {
   MembershipRecord,
   PersistEventInput,
   PersistedChain,
+  PersistOptions,
   PersistedEvent,
   RoomRecord,
   StoredEvent,
@@ -20,9 +21,10 @@ import type {
 import { SqliteEventReads } from './event-reads.js';
 import { EventRows } from './event-rows.js';
 import { EventWriter } from './event-writes.js';
+import { putInboundTxn } from './federation-queue-store.js';
 import { GroupCommit } from './group-commit.js';
 import { SqliteMembershipQueries } from './membership-queries.js';
-import { statementCache } from './statement-cache.js';
+import { type Prepare, statementCache } from './statement-cache.js';
 import { SqliteStateGroups } from './state-groups.js';
 
 export { MAX_STATE_DELTA_DEPTH } from './state-groups.js';
@@ -33,11 +35,13 @@ export class SqliteEventStore implements EventStore {
   private readonly reads: SqliteEventReads;
   private readonly members: SqliteMembershipQueries;
   private readonly commits: GroupCommit;
+  private readonly prep: Prepare;
   /** One event's writes as a savepoint inside the group transaction, so a failure undoes exactly that event. */
   private readonly persistOne: (input: PersistEventInput) => PersistedEvent;
 
   constructor(db: Database.Database) {
     const prep = statementCache(db);
+    this.prep = prep;
     this.rows = new EventRows(prep);
     this.groups = new SqliteStateGroups(prep);
     this.reads = new SqliteEventReads(prep, this.rows);
@@ -55,7 +59,7 @@ export class SqliteEventStore implements EventStore {
     return r.persisted[0];
   }
 
-  async persistEvents(inputs: readonly PersistEventInput[]): Promise<PersistedChain> {
+  async persistEvents(inputs: readonly PersistEventInput[], opts: PersistOptions = {}): Promise<PersistedChain> {
     const chain = await this.commits.submit((): PersistedChain => {
       const persisted: PersistedEvent[] = [];
       for (const input of inputs) {
@@ -66,7 +70,9 @@ export class SqliteEventStore implements EventStore {
           return { persisted, error };
         }
       }
-      return { persisted };
+      // Should this write fail, the unit's savepoint undoes the events too: the caller sees an error for all of them.
+      if (opts.inboundTxn) putInboundTxn(this.prep, opts.inboundTxn);
+      return { persisted, inboundTxnStored: opts.inboundTxn !== undefined };
     });
     // Committed now: cache them for the reads that follow (the next event's checks cite them).
     chain.persisted.forEach((p, i) => {

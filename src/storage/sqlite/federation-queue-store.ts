@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { JsonObject } from '../../core/json.js';
-import type { DestinationState, FederationQueueStore, InboundTxnStore, OutboxItem } from '../federation-store.js';
+import type { DestinationState, FederationQueueStore, InboundTxnRecord, InboundTxnStore, OutboxItem } from '../federation-store.js';
+import { type Prepare, statementCache } from './statement-cache.js';
 
 interface OutboxRow {
   id: number;
@@ -10,10 +11,22 @@ interface OutboxRow {
 
 const toItem = (r: OutboxRow): OutboxItem => ({ id: r.id, eventId: r.event_id, edu: r.edu === null ? null : (JSON.parse(r.edu) as JsonObject) });
 
+/** Writes a received transaction's answer (also from the event store, inside its write transaction). */
+export function putInboundTxn(prep: Prepare, r: InboundTxnRecord): void {
+  prep('INSERT OR REPLACE INTO federation_inbound_txns (origin, txn_id, result, received_ts) VALUES (?, ?, ?, ?)').run(
+    r.origin,
+    r.txnId,
+    JSON.stringify(r.result),
+    r.ts,
+  );
+}
+
 export class SqliteFederationQueueStore implements FederationQueueStore, InboundTxnStore {
   private readonly q;
+  private readonly prep: Prepare;
 
   constructor(private readonly db: Database.Database) {
+    this.prep = statementCache(db);
     this.q = {
       insertPdu: db.prepare('INSERT INTO federation_outbox (destination, event_id, room_id) VALUES (?, ?, ?)'),
       deleteCoalesced: db.prepare(
@@ -44,9 +57,6 @@ export class SqliteFederationQueueStore implements FederationQueueStore, Inbound
         INSERT INTO federation_destinations (destination, failures, retry_after_ts) VALUES (?, ?, ?)
         ON CONFLICT (destination) DO UPDATE SET failures = excluded.failures, retry_after_ts = excluded.retry_after_ts`),
       getTxn: db.prepare('SELECT result FROM federation_inbound_txns WHERE origin = ? AND txn_id = ?').pluck(),
-      putTxn: db.prepare(
-        'INSERT OR REPLACE INTO federation_inbound_txns (origin, txn_id, result, received_ts) VALUES (?, ?, ?, ?)',
-      ),
       deleteTxns: db.prepare('DELETE FROM federation_inbound_txns WHERE received_ts < ?'),
     };
   }
@@ -120,7 +130,7 @@ export class SqliteFederationQueueStore implements FederationQueueStore, Inbound
   }
 
   async putTxnResult(origin: string, txnId: string, result: JsonObject, ts: number): Promise<void> {
-    this.q.putTxn.run(origin, txnId, JSON.stringify(result), ts);
+    putInboundTxn(this.prep, { origin, txnId, result, ts });
   }
 
   async deleteTxnsOlderThan(ts: number): Promise<void> {
