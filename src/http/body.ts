@@ -37,15 +37,53 @@ export async function readJsonObjectBody(ctx: BodyRequest, limit: number): Promi
   const raw = await readRawBody(ctx, limit);
   if (raw.length === 0) return {};
   let value: unknown;
+  let text: string;
   try {
-    value = JSON.parse(utf8.decode(raw));
+    text = utf8.decode(raw);
+    value = JSON.parse(text);
   } catch {
     throw notJson('Content not JSON.');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw badJson('Content must be a JSON object.');
   }
+  // Valid UTF-8 has no surrogates: only a `\uD8xx`-style escape can produce a lone one. A body
+  // shorter than two brackets per level cannot nest too deeply: most bodies skip the walk.
+  const surrogates = SURROGATE_ESCAPE.test(text);
+  if (surrogates || text.length > 2 * MAX_BODY_DEPTH) {
+    const problem = unencodable(value, 0, surrogates);
+    if (problem) throw badJson(problem);
+  }
   return value as Record<string, unknown>;
+}
+
+/**
+ * Below canonical JSON's own limit (512) with room for the envelope a body ends up in (event
+ * content inside an event, a PDU inside a transaction), so signing never meets a deeper value.
+ */
+const MAX_BODY_DEPTH = 500;
+
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Why a parsed body could never be hashed, signed or stored faithfully, if it could not: nesting
+ * past MAX_BODY_DEPTH or a lone UTF-16 surrogate (`"\ud800"` parses, but has no UTF-8 form).
+ * Checked once here so no handler meets them deep inside canonical JSON as a 500.
+ */
+function unencodable(v: unknown, depth: number, strings: boolean): string | undefined {
+  if (typeof v === 'string') return strings && LONE_SURROGATE.test(v) ? 'String contains a lone surrogate' : undefined;
+  if (typeof v !== 'object' || v === null) return undefined;
+  if (depth >= MAX_BODY_DEPTH) return `JSON nested deeper than ${MAX_BODY_DEPTH} levels`;
+  const values = Array.isArray(v) ? v : Object.values(v);
+  if (strings && !Array.isArray(v)) {
+    for (const key of Object.keys(v)) if (LONE_SURROGATE.test(key)) return 'Key contains a lone surrogate';
+  }
+  for (const item of values) {
+    const problem = unencodable(item, depth + 1, strings);
+    if (problem) return problem;
+  }
+  return undefined;
 }
 
 /**
