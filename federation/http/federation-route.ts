@@ -91,6 +91,7 @@ export function defineFederationRoute<
     readsBody: def.body !== undefined,
     rawBody: undefined,
     maxBodyBytes: def.maxBodyBytes,
+    schemas: { body: def.body, query: def.query },
     async handle(input) {
       const origin = await authenticateServer(input.app, input, input.rawBody as JsonValue | undefined);
       const params = input.params as PathParams<P>;

@@ -127,6 +127,8 @@ export interface Route {
   readonly rawBody: { maxBytes: (config: Config) => number } | undefined;
   /** Overrides `max_request_body_bytes` (federation transactions are larger than client requests). */
   readonly maxBodyBytes?: number;
+  /** The body and query schemas, for tools that probe every route (spec-tests/malformed-input). */
+  readonly schemas?: { readonly body?: z.ZodType; readonly query?: z.ZodType };
   handle(input: RouteInput): Promise<RouteResponse>;
 }
 
@@ -143,6 +145,7 @@ export function defineRoute<
     rateLimit: def.rateLimit,
     readsBody: def.body !== undefined,
     rawBody: def.rawBody,
+    schemas: { body: def.body, query: def.query },
     handle(input) {
       const body = def.body ? parseOrThrow(def.body, input.rawBody, 'body') : undefined;
       const query = def.query ? parseOrThrow(def.query, input.rawQuery, 'query') : undefined;

@@ -1,0 +1,183 @@
+/**
+ * "Never a 500, never a crash": every route the server registers (client API, media, admin,
+ * federation served on the client port, the WebSocket path) gets a fixed set of malformed inputs —
+ * bad path parameters, bad bodies, bad query strings, bad auth. Every answer must be below 500
+ * (502/504 only when the input names an unreachable server) and every 4xx a JSON error with string
+ * `errcode` and `error`. Afterwards the server still works and what it stored is intact.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { federationRoutes } from '../federation/routes/index.js';
+import { signRequest } from '../federation/auth/x-matrix.js';
+import { clientApiRoutes } from '../src/client-api/index.js';
+import type { JsonValue } from '../src/core/json.js';
+import type { Route } from '../src/http/route.js';
+import { api, registerUser, type TestUser } from './harness/client.js';
+import { type Federation, type FederatedServer, startFederation } from './harness/federation.js';
+import { casesFor, type FuzzCase, type ParamValues, type RawReply, sendRaw } from './harness/fuzz-cases.js';
+import { upload } from './harness/media.js';
+import { createRoomAs, messageBodies, sendText } from './harness/room-helpers.js';
+import type { TestServer } from './harness/server.js';
+import { WS_PATH } from './harness/ws-client.js';
+
+const enc = encodeURIComponent;
+
+/** Problems found, one line each; the test fails listing all of them. */
+function judge(c: FuzzCase, route: string, reply: RawReply | Error, problems: string[]): void {
+  const where = `${route} [${c.label}]`;
+  if (reply instanceof Error) {
+    problems.push(`${where}: ${reply.message}`);
+    return;
+  }
+  const { status, text } = reply;
+  if (status >= 500 && !(c.remote && (status === 502 || status === 504))) {
+    problems.push(`${where}: ${status} ${text.slice(0, 200)}`);
+    return;
+  }
+  if (status >= 400) {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      problems.push(`${where}: ${status} with a non-JSON body ${JSON.stringify(text.slice(0, 100))}`);
+      return;
+    }
+    const b = body as { errcode?: unknown; error?: unknown; flows?: unknown } | null;
+    // A user-interactive auth challenge is a 401 whose body is the flows, errcode only after a failed stage.
+    if (status === 401 && Array.isArray(b?.flows) && b.errcode === undefined) return;
+    if (typeof b?.errcode !== 'string' || typeof b.error !== 'string') {
+      problems.push(`${where}: ${status} without string errcode/error: ${text.slice(0, 200)}`);
+    }
+  }
+}
+
+describe('malformed input on every route', () => {
+  let fed: Federation;
+  let hs1: FederatedServer;
+  let hs2: FederatedServer;
+  let server: TestServer;
+  let owner: TestUser;
+  let keptRoom: string;
+
+  before(async () => {
+    const unreachable = { 'unreachable.test': '127.0.0.1:1' };
+    fed = await startFederation(['hs1.test', 'hs2.test'], {
+      config: (name) => ({
+        federation: { resolve: unreachable, request_timeout_ms: 3000 },
+        ...(name === 'hs1.test' ? { listeners: { client: { serve_federation: true } }, media: { remote_fetch_timeout_ms: 3000, url_preview: { enabled: true, timeout_ms: 2000 } } } : {}),
+      }),
+    });
+    hs1 = fed.get('hs1.test');
+    hs2 = fed.get('hs2.test');
+    server = hs1.server;
+    owner = await registerUser(server, 'keeper');
+    keptRoom = await createRoomAs(server, owner);
+    await sendText(server, owner, keptRoom, 'kept before the storm');
+  });
+  after(async () => {
+    await fed?.close();
+  });
+
+  /** A fresh user with its own room, event and media, so a destructive case only spoils its own fixtures. */
+  async function fixtures(): Promise<{ user: TestUser; values: ParamValues }> {
+    const user = await registerUser(server);
+    const roomId = await createRoomAs(server, user);
+    const eventId = await sendText(server, user, roomId, 'fuzz target');
+    const media = await upload(server, user.accessToken, Buffer.from('hello'), 'text/plain');
+    const mediaId = String(media.json?.content_uri ?? 'mxc://hs1.test/none').split('/').pop() ?? 'none';
+    const values: ParamValues = {
+      roomId,
+      roomIdOrAlias: roomId,
+      roomAlias: '#fuzz-alias:hs1.test',
+      eventId,
+      userId: user.userId,
+      deviceId: user.deviceId,
+      eventType: 'm.room.message',
+      type: 'm.fuzz',
+      stateKey: '',
+      keyName: 'displayname',
+      txnId: 'txn-fuzz',
+      filterId: '0',
+      receiptType: 'm.read',
+      serverName: 'hs1.test',
+      mediaId,
+      fileName: 'f.txt',
+      queryType: 'profile',
+      tag: 'u.fuzz',
+    };
+    return { user, values };
+  }
+
+  async function run(routes: readonly Route[], federation: boolean): Promise<{ problems: string[]; cases: number }> {
+    const problems: string[] = [];
+    let cases = 0;
+    for (const route of routes) {
+      const { user, values } = await fixtures();
+      for (const c of casesFor(route, values)) {
+        let authorization = c.authorization ?? `Bearer ${user.accessToken}`;
+        if (federation && c.authorization === undefined) {
+          let content: JsonValue | undefined;
+          try {
+            content = c.body && c.body.length > 0 ? (JSON.parse(c.body.toString('utf8')) as JsonValue) : undefined;
+          } catch {
+            content = undefined;
+          }
+          const request = { method: c.method, uri: c.url, origin: hs2.name, destination: hs1.name };
+          try {
+            authorization = signRequest({ ...request, content }, hs2.signingKey());
+          } catch {
+            // Content canonical JSON refuses (too deep, lone surrogates) is sent with a signature over none.
+            authorization = signRequest(request, hs2.signingKey());
+          }
+        }
+        cases++;
+        const reply = await sendRaw(server.port, { ...c, authorization }).catch((err: Error) => err);
+        // Writing a body the server refused (413) may fail after the answer; that is not a server fault.
+        if (reply instanceof Error && c.label.includes('over-limit') && /EPIPE|ECONNRESET/.test(reply.message)) continue;
+        judge(c, `${route.method} ${route.path}`, reply, problems);
+      }
+    }
+    return { problems, cases };
+  }
+
+  it('client API and media routes', { timeout: 120_000 }, async () => {
+    const { problems, cases } = await run(clientApiRoutes, false);
+    assert.ok(cases > clientApiRoutes.length * 20, `only ${cases} cases`);
+    assert.deepEqual(problems, []);
+  });
+
+  it('federation routes (served on the client port, X-Matrix signed by hs2)', { timeout: 120_000 }, async () => {
+    const { problems, cases } = await run(federationRoutes, true);
+    assert.ok(cases > federationRoutes.length * 20, `only ${cases} cases`);
+    assert.deepEqual(problems, []);
+  });
+
+  it('the WebSocket path refuses plain and malformed upgrade requests cleanly', async () => {
+    const problems: string[] = [];
+    const wsCases: FuzzCase[] = [
+      { label: 'plain GET', method: 'GET', url: WS_PATH },
+      { label: 'POST', method: 'POST', url: WS_PATH, body: Buffer.from('{}'), contentType: 'application/json' },
+      { label: 'bad query', method: 'GET', url: `${WS_PATH}?access_token=%FF` },
+    ];
+    for (const c of wsCases) {
+      const reply = await sendRaw(server.port, c).catch((err: Error) => err);
+      judge(c, 'WS', reply, problems);
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  it('afterwards the server still registers, creates rooms, sends and syncs, and kept its data', async () => {
+    const user = await registerUser(server);
+    const roomId = await createRoomAs(server, user);
+    await sendText(server, user, roomId, 'after the storm');
+    const sync = await api(server, 'GET', '/_matrix/client/v3/sync', { token: user.accessToken, query: { timeout: '0' } });
+    assert.equal(sync.status, 200);
+    const events = sync.body.rooms.join[roomId].timeline.events as { content: { body?: string } }[];
+    assert.ok(events.some((e) => e.content.body === 'after the storm'));
+    assert.deepEqual(await messageBodies(server, owner, keptRoom), ['kept before the storm']);
+    const whoami = await api(server, 'GET', '/_matrix/client/v3/account/whoami', { token: owner.accessToken });
+    assert.equal(whoami.body.user_id, owner.userId);
+    const remote = await api(server, 'GET', `/_matrix/client/v3/profile/${enc(owner.userId)}`, {});
+    assert.ok(remote.status < 500);
+  });
+});
