@@ -46,13 +46,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   let client: Listener;
   let federation: Listener | undefined;
   try {
-    client = await listen(http, config.listeners.client.host, config.listeners.client.port);
+    client = await listen(http, config.listeners.client.host, config.listeners.client.port, undefined, config.headers_timeout_ms);
     if (fedConfig && fedHttp) {
       const tls =
         fedConfig.tls_cert !== null && fedConfig.tls_key !== null
           ? { cert: readFileSync(fedConfig.tls_cert), key: readFileSync(fedConfig.tls_key) }
           : undefined;
-      federation = await listen(fedHttp, fedConfig.host, fedConfig.port, tls);
+      federation = await listen(fedHttp, fedConfig.host, fedConfig.port, tls, config.headers_timeout_ms);
       logger.info(
         { event: 'listening', listener: 'federation', host: federation.host, port: federation.port, tls: tls !== undefined },
         'listening',

@@ -173,6 +173,8 @@ const schema = z.strictObject({
     })
     .prefault({}),
   max_request_body_bytes: z.number().int().min(1024).default(1024 * 1024),
+  /** A client must finish sending a request's headers within this (slow-header attacks). */
+  headers_timeout_ms: z.number().int().min(100).default(30_000),
   websocket: z
     .strictObject({
       /** Unsent bytes a connection may queue before it is closed as too slow (4429). */

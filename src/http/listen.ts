@@ -17,12 +17,16 @@ export interface TlsFiles {
   key: string | Buffer;
 }
 
-export function listen(app: HttpApp, host: string, port: number, tls?: TlsFiles): Promise<Listener> {
+export function listen(app: HttpApp, host: string, port: number, tls?: TlsFiles, headersTimeoutMs = 30_000): Promise<Listener> {
+  // Node checks header deadlines on a sweep; sweep often enough that a short limit is honoured.
+  const options = { connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(headersTimeoutMs / 4))) };
   const server: Server = tls
-    ? createHttpsServer({ cert: tls.cert, key: tls.key }, app.koa.callback())
-    : createServer(app.koa.callback());
-  // Long-polling /sync holds requests open for minutes; the defaults would cut them off.
+    ? createHttpsServer({ ...options, cert: tls.cert, key: tls.key }, app.koa.callback())
+    : createServer(options, app.koa.callback());
+  // Long-polling /sync holds requests open for minutes; the defaults would cut them off. Headers
+  // still have a deadline of their own: requestTimeout 0 does not lift headersTimeout.
   server.requestTimeout = 0;
+  server.headersTimeout = headersTimeoutMs;
   server.keepAliveTimeout = 65_000;
   server.on('clientError', answerClientError);
   server.on('upgrade', (req, socket, head) => {
@@ -44,16 +48,22 @@ export function listen(app: HttpApp, host: string, port: number, tls?: TlsFiles)
  * Content-Length, oversized headers) never reach the app; answer them with a Matrix error body too,
  * unless a response is already under way on the socket.
  */
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'Request line or headers too large'],
+  // headersTimeout passed before the client finished its headers.
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'Request headers not received in time'],
+};
+
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
     socket.destroy();
     return;
   }
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-  const body = JSON.stringify({ errcode: 'M_UNKNOWN', error: `Malformed HTTP request (${err.code ?? 'parse error'})` });
+  const [status, reason, error] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request', 'Malformed HTTP request'];
+  const body = JSON.stringify({ errcode: 'M_UNKNOWN', error: `${error} (${err.code ?? 'parse error'})` });
   socket.end(
-    `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+    `HTTP/1.1 ${status} ${reason}\r\n` +
       `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
