@@ -11,7 +11,7 @@ import type { AppContext } from '../app-context.js';
 import type { Logger } from '../logger.js';
 import { authenticate } from './auth.js';
 import { rawBodyStream, readJsonObjectBody } from './body.js';
-import { HttpError, limitExceeded, unknownError, unrecognized } from './errors.js';
+import { HttpError, invalidParam, limitExceeded, unknownError, unrecognized } from './errors.js';
 import type { Requester, Route } from './route.js';
 
 const CORS_HEADERS = {
@@ -115,6 +115,13 @@ export function createHttpApp(app: AppContext, routes: readonly Route[]): HttpAp
 }
 
 async function runPipeline(app: AppContext, route: Route, ctx: RouterContext<State>): Promise<void> {
+  // The router hands an undecodable `%` escape (`%FF`, a lone `%`) to the handler verbatim, where it
+  // would be taken for a literal event type, state key or account-data type.
+  try {
+    decodeURIComponent(ctx.path);
+  } catch {
+    throw invalidParam('Malformed percent-encoding in the request path');
+  }
   const ip = ctx.ip;
   if (route.rateLimit && route.auth === 'none') checkRate(app, route, ip);
   const requester: Requester | undefined = await authenticate(app, ctx, route.auth);
