@@ -11,6 +11,14 @@ export function checkRoomId(roomId: string): string {
   return roomId;
 }
 
+/** Event IDs: `$` and an opaque rest (a hash from room version 3 on, `$id:server` before). */
+export function checkEventId(eventId: string): string {
+  if (!eventId.startsWith('$') || eventId.length < 2 || Buffer.byteLength(eventId) > 255) {
+    throw invalidParam(`${eventId} is not a valid event ID`);
+  }
+  return eventId;
+}
+
 export function checkUserId(userId: string): string {
   if (!isUserId(userId)) throw invalidParam(`${userId} is not a valid user ID`);
   return userId;

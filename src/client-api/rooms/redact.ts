@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineRoute } from '../../http/route.js';
+import { checkEventId } from '../params.js';
 import { txnOf } from './common.js';
 
 export const redactEvent = defineRoute({
@@ -12,7 +13,8 @@ export const redactEvent = defineRoute({
     const eventId = await app.rooms.redact(
       params.roomId,
       requester.userId,
-      params.eventId,
+      // The redaction is stored and sent out: it must name something that can be an event.
+      checkEventId(params.eventId),
       body.reason,
       txnOf(requester, params.txnId),
     );
