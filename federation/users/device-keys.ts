@@ -5,6 +5,7 @@
  * that the end-to-end encryption module plugs in. Until it does, no device has keys, so the
  * answers are well-formed and empty.
  */
+import { isUserId } from '../../src/accounts/user-ids.js';
 import type { JsonObject } from '../../src/core/json.js';
 import { domainOf } from '../../src/core/pdu.js';
 import { invalidParam } from '../../src/http/errors.js';
@@ -46,6 +47,7 @@ export class DeviceKeysService {
   }
 
   private requireLocal(userId: string): void {
+    if (!isUserId(userId)) throw invalidParam(`${userId} is not a valid user ID`);
     if (domainOf(userId) !== this.serverName) throw invalidParam(`${userId} is not a user of ${this.serverName}`);
   }
 
