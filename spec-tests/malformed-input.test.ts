@@ -6,13 +6,14 @@
  * `errcode` and `error`. Afterwards the server still works and what it stored is intact.
  */
 import assert from 'node:assert/strict';
+import { appendFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { federationRoutes } from '../federation/routes/index.js';
 import { signRequest } from '../federation/auth/x-matrix.js';
 import { clientApiRoutes } from '../src/client-api/index.js';
 import type { JsonValue } from '../src/core/json.js';
 import type { Route } from '../src/http/route.js';
-import { api, registerUser, type TestUser } from './harness/client.js';
+import { api, assertError, registerUser, type TestUser } from './harness/client.js';
 import { type Federation, type FederatedServer, startFederation } from './harness/federation.js';
 import { casesFor, type FuzzCase, type ParamValues, type RawReply, sendRaw } from './harness/fuzz-cases.js';
 import { upload } from './harness/media.js';
@@ -21,6 +22,7 @@ import type { TestServer } from './harness/server.js';
 import { WS_PATH } from './harness/ws-client.js';
 
 const enc = encodeURIComponent;
+const report = process.env.COMET_FUZZ_REPORT;
 
 /** Problems found, one line each; the test fails listing all of them. */
 function judge(c: FuzzCase, route: string, reply: RawReply | Error, problems: string[]): void {
@@ -30,6 +32,10 @@ function judge(c: FuzzCase, route: string, reply: RawReply | Error, problems: st
     return;
   }
   const { status, text } = reply;
+  if (c.expect && status !== c.expect.status) {
+    problems.push(`${where}: expected ${c.expect.status} ${c.expect.errcode}, got ${status} ${text.slice(0, 200)}`);
+    return;
+  }
   if (status >= 500 && !(c.remote && (status === 502 || status === 504))) {
     problems.push(`${where}: ${status} ${text.slice(0, 200)}`);
     return;
@@ -47,6 +53,8 @@ function judge(c: FuzzCase, route: string, reply: RawReply | Error, problems: st
     if (status === 401 && Array.isArray(b?.flows) && b.errcode === undefined) return;
     if (typeof b?.errcode !== 'string' || typeof b.error !== 'string') {
       problems.push(`${where}: ${status} without string errcode/error: ${text.slice(0, 200)}`);
+    } else if (c.expect && b.errcode !== c.expect.errcode) {
+      problems.push(`${where}: expected ${c.expect.errcode}, got ${b.errcode}`);
     }
   }
 }
@@ -135,6 +143,8 @@ describe('malformed input on every route', () => {
         // Writing a body the server refused (413) may fail after the answer; that is not a server fault.
         if (reply instanceof Error && c.label.includes('over-limit') && /EPIPE|ECONNRESET/.test(reply.message)) continue;
         judge(c, `${route.method} ${route.path}`, reply, problems);
+        // Debugging aid: COMET_FUZZ_REPORT=<file> lists every case with its answer.
+        if (report) appendFileSync(report, `${route.method} ${route.path}\t${c.label}\t${reply instanceof Error ? reply.message : `${reply.status} ${reply.text.slice(0, 160)}`}\n`);
       }
     }
     return { problems, cases };
@@ -150,6 +160,61 @@ describe('malformed input on every route', () => {
     const { problems, cases } = await run(federationRoutes, true);
     assert.ok(cases > federationRoutes.length * 20, `only ${cases} cases`);
     assert.deepEqual(problems, []);
+  });
+
+  it('a transaction of malformed PDUs and EDUs is answered, each bad item dropped on its own', async () => {
+    const room = keptRoom;
+    const junk: unknown[] = [null, 1, 'x', [], {}, { '': null, a: [1] }, { room_id: 5, user_id: [], typing: 'yes' }];
+    const pdus: unknown[] = [
+      ...junk,
+      { room_id: room, type: 'm.room.message', sender: '@x:hs2.test', content: { body: 'x' }, auth_events: 'x', prev_events: [1], depth: 'x', hashes: 5, signatures: [] },
+      { room_id: '!unknownfuzz:hs1.test', type: 'm.room.message', sender: '@x:hs2.test', content: {}, origin_server_ts: 1, depth: 1, prev_events: [], auth_events: [] },
+      { room_id: room, type: 'm.room.member', state_key: '@x:hs2.test', sender: '@x:hs2.test', content: { membership: 7 } },
+    ];
+    const eduContents: unknown[] = [
+      null,
+      [],
+      'x',
+      {},
+      { '': null, a: [1], type: 5 },
+      { room_id: room, user_id: '@x:hs2.test', typing: 'yes' },
+      { room_id: 5, user_id: [], typing: true },
+      { [room]: { 'm.read': { '@x:hs2.test': { event_ids: 'x', data: 5 } } } },
+      { [room]: { 'm.read': { '@x:hs2.test': { event_ids: [5], data: { ts: 'x' } } } } },
+      { push: [null, 5, { user_id: 5, presence: 'dancing', last_active_ago: 'x' }] },
+      { user_id: '@x:hs1.test', device_id: 5, stream_id: 'x', prev_id: 'x', deleted: 'x', keys: 5 },
+      { user_id: '@x:hs2.test', device_id: 'D', stream_id: -1, prev_id: [null], keys: { device_keys: 5 } },
+      { sender: 5, type: [], message_id: {}, messages: { '@x:hs1.test': { '*': 5 } } },
+      { sender: '@x:hs2.test', type: 'm.x', message_id: 'm1', messages: { [owner.userId]: 5, '@bad': { D: {} } } },
+      { user_id: 5, master_key: 'x', self_signing_key: [] },
+    ];
+    const eduTypes = ['m.typing', 'm.receipt', 'm.presence', 'm.device_list_update', 'm.direct_to_device', 'm.signing_key_update', 'm.unknown'];
+    const problems: string[] = [];
+    let n = 0;
+    const send = async (label: string, body: unknown) => {
+      const path = `/_matrix/federation/v1/send/fuzz-txn-${++n}`;
+      const authorization = signRequest({ method: 'PUT', uri: path, origin: hs2.name, destination: hs1.name, content: body as JsonValue }, hs2.signingKey());
+      const c: FuzzCase = { label, method: 'PUT', url: path, body: Buffer.from(JSON.stringify(body)), contentType: 'application/json', authorization };
+      judge(c, 'PUT /send', await sendRaw(server.port, c).catch((err: Error) => err), problems);
+    };
+    const txn = (pdus: unknown[], edus: unknown[]) => ({ origin: hs2.name, origin_server_ts: 1, pdus, edus });
+    await send('junk pdus', txn(pdus, []));
+    for (const edu_type of eduTypes) {
+      await send(`junk ${edu_type} EDUs`, txn([], eduContents.map((content) => ({ edu_type, content }))));
+    }
+    await send('junk EDU envelopes', txn([], [...junk, { edu_type: 5, content: {} }, { edu_type: 'm.typing' }]));
+    assert.deepEqual(problems, []);
+  });
+
+  it('identifiers that cannot be IDs are refused rather than stored or echoed', async () => {
+    const { user, values } = await fixtures();
+    const redact = await api(server, 'PUT', `/_matrix/client/v3/rooms/${enc(values.roomId)}/redact/not-an-event-id/t1`, { token: user.accessToken, body: {} });
+    assertError(redact, 400, 'M_INVALID_PARAM');
+    const path = `/_matrix/federation/v1/user/devices/${enc(`#${user.localpart}:hs1.test`)}`;
+    const authorization = signRequest({ method: 'GET', uri: path, origin: hs2.name, destination: hs1.name }, hs2.signingKey());
+    const devices = await sendRaw(server.port, { method: 'GET', url: path, authorization });
+    assert.equal(devices.status, 400, devices.text);
+    assert.equal(JSON.parse(devices.text).errcode, 'M_INVALID_PARAM');
   });
 
   it('the WebSocket path refuses plain and malformed upgrade requests cleanly', async () => {
@@ -177,7 +242,10 @@ describe('malformed input on every route', () => {
     assert.deepEqual(await messageBodies(server, owner, keptRoom), ['kept before the storm']);
     const whoami = await api(server, 'GET', '/_matrix/client/v3/account/whoami', { token: owner.accessToken });
     assert.equal(whoami.body.user_id, owner.userId);
-    const remote = await api(server, 'GET', `/_matrix/client/v3/profile/${enc(owner.userId)}`, {});
-    assert.ok(remote.status < 500);
+    const profile = await api(server, 'GET', `/_matrix/client/v3/profile/${enc(owner.userId)}`, {});
+    assert.ok(profile.status < 500);
+    // Nothing reached the catch-all for unexpected errors, and the process never wrote a crash report.
+    assert.deepEqual(server.logs().filter((l) => l.msg === 'unhandled error'), []);
+    assert.equal(server.stderr(), '');
   });
 });

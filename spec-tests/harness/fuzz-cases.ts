@@ -19,6 +19,8 @@ export interface FuzzCase {
   remote?: boolean;
   /** Authorization: the route user's token unless overridden ('' sends none). */
   authorization?: string;
+  /** The exact answer the spec asks for, where the input alone decides it. */
+  expect?: { status: number; errcode: string };
 }
 
 export interface RawReply {
@@ -55,9 +57,13 @@ function badParamValues(name: string, good: string): { label: string; value: str
   return out;
 }
 
+let txnCounter = 0;
+
 function fillPath(path: string, values: ParamValues, override?: { name: string; value: string }): string {
   return path.replace(/\{(\w+)\}/g, (_m, name: string) => {
     if (override && override.name === name) return override.value;
+    // A fresh transaction ID per request: a repeated one would only replay the first answer.
+    if (name === 'txnId' && values[name] !== undefined) return `${values[name]}-${++txnCounter}`;
     const v = values[name];
     if (v === undefined) throw new Error(`no fuzz value for path parameter {${name}} (${path})`);
     return encodeURIComponent(v);
@@ -96,6 +102,10 @@ function deepNesting(levels: number): string {
   return `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
 }
 
+/** Array items and object members of every JSON type, shaped like the events and keys handlers look for. */
+const JUNK_ITEMS = [null, 1, -1.5, 'str', true, [], {}, { type: 5, room_id: [], content: 'x', event_id: {}, sender: 1, state_key: null }];
+const JUNK_MEMBERS = { '': null, a: [1], type: 5, content: 'x', '@u:hs1.test': { '': 7 }, '!r:hs1.test': [], 'm.room.message': 'x' };
+
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 
 /** Every case for a route: path-parameter, body, query and auth abuse. */
@@ -114,6 +124,8 @@ export function casesFor(route: Route, values: ParamValues): FuzzCase[] {
         body: emptyBody,
         contentType: emptyBody ? 'application/json' : undefined,
         remote: bad.remote,
+        // The pipeline refuses an undecodable escape before auth or the handler sees it.
+        expect: bad.label === 'bad-percent' || bad.label === 'invalid-utf8' ? { status: 400, errcode: 'M_INVALID_PARAM' } : undefined,
       });
     }
   }
@@ -131,17 +143,39 @@ export function casesFor(route: Route, values: ParamValues): FuzzCase[] {
       ['invalid-utf8', Buffer.concat([Buffer.from('{"k":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}')]), 'application/json'],
       ['lone-surrogate', Buffer.from('{"k":"\\ud800"}'), 'application/json'],
       ['huge-string', json({ k: 'x'.repeat(200_000) }), 'application/json'],
-      ['over-limit', Buffer.alloc(2 * 1024 * 1024 + 10, 0x20), 'application/json'],
+      // The test servers keep the default max_request_body_bytes (1 MiB) unless the route sets its own.
+      ['over-limit', Buffer.alloc((route.maxBodyBytes ?? 1024 * 1024) + 1024, 0x20), 'application/json'],
       ['wrong-content-type', Buffer.from('key=value&a=b'), 'application/x-www-form-urlencoded'],
       ['no-content-type', Buffer.from('{"k":'), ''],
       ['proto-keys', Buffer.from('{"__proto__":{"x":1},"constructor":{"prototype":{"y":2}}}'), 'application/json'],
     ];
-    for (const [label, body, contentType] of bodies) cases.push({ label: `body ${label}`, method, url: base, body, contentType });
-    const keys = objectKeys(route.schemas?.body);
-    for (const { key, type } of keys) {
-      cases.push({ label: `body .${key} wrong type`, method, url: base, body: json({ [key]: wrongTypeFor(type) }), contentType: 'application/json' });
-      cases.push({ label: `body .${key} huge`, method, url: base, body: json({ [key]: 'h'.repeat(100_000) }), contentType: 'application/json' });
-      cases.push({ label: `body .${key} nested`, method, url: base, body: Buffer.from(`{"${key}":${deepNesting(5000)}}`), contentType: 'application/json' });
+    // A JSON-body route reads and checks the body before its handler runs: these answers are fixed.
+    const expected: Record<string, { status: number; errcode: string }> = route.readsBody
+      ? {
+          'not-json': { status: 400, errcode: 'M_NOT_JSON' },
+          'invalid-utf8': { status: 400, errcode: 'M_NOT_JSON' },
+          array: { status: 400, errcode: 'M_BAD_JSON' },
+          string: { status: 400, errcode: 'M_BAD_JSON' },
+          number: { status: 400, errcode: 'M_BAD_JSON' },
+          null: { status: 400, errcode: 'M_BAD_JSON' },
+          'deep-10k': { status: 400, errcode: 'M_BAD_JSON' },
+          'deep-array-10k': { status: 400, errcode: 'M_BAD_JSON' },
+          'lone-surrogate': { status: 400, errcode: 'M_BAD_JSON' },
+          'over-limit': { status: 413, errcode: 'M_TOO_LARGE' },
+        }
+      : {};
+    for (const [label, body, contentType] of bodies) {
+      cases.push({ label: `body ${label}`, method, url: base, body, contentType, expect: expected[label] });
+    }
+    for (const { key, type } of objectKeys(route.schemas?.body)) {
+      const member = (label: string, value: Buffer) =>
+        cases.push({ label: `body .${key} ${label}`, method, url: base, body: value, contentType: 'application/json' });
+      member('wrong type', json({ [key]: wrongTypeFor(type) }));
+      member('null', json({ [key]: null }));
+      member('huge', json({ [key]: 'h'.repeat(100_000) }));
+      member('nested', Buffer.from(`{"${key}":${deepNesting(5000)}}`));
+      member('junk items', json({ [key]: JUNK_ITEMS }));
+      member('junk members', json({ [key]: JUNK_MEMBERS }));
     }
   }
 
@@ -156,6 +190,12 @@ export function casesFor(route: Route, values: ParamValues): FuzzCase[] {
       ['repeated', `${key}=1&${key}=2`],
       ['empty', `${key}=`],
       ['bad-percent', `${key}=%`],
+      ['invalid-utf8', `${key}=%FF%FE`],
+      ['nul', `${key}=a%00b`],
+      // Query values some endpoints parse as JSON (sync's inline filter).
+      ['json-junk', `${key}=${encodeURIComponent(JSON.stringify({ room: { timeline: { limit: 'x' }, rooms: 5 }, presence: [] }))}`],
+      ['json-deep', `${key}=${encodeURIComponent(deepNesting(3000))}`],
+      ['json-surrogate', `${key}=${encodeURIComponent('{"event_fields":["\\ud800"]}')}`],
     ] as const) {
       cases.push({ label: `query ${key} ${label}`, method, url: `${base}?${q}`, body: emptyBody, contentType: emptyBody ? 'application/json' : undefined, remote });
     }
