@@ -31,7 +31,7 @@ export function listen(app: HttpApp, host: string, port: number, tls?: TlsFiles,
   server.on('clientError', answerClientError);
   server.on('upgrade', (req, socket, head) => {
     if (app.upgrade && !app.draining) app.upgrade(req, socket, head);
-    else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.end(rawJsonResponse(404, 'Not Found', 'M_UNRECOGNIZED', 'No WebSocket endpoint here'));
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -61,10 +61,15 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     return;
   }
   const [status, reason, error] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request', 'Malformed HTTP request'];
-  const body = JSON.stringify({ errcode: 'M_UNKNOWN', error: `${error} (${err.code ?? 'parse error'})` });
-  socket.end(
+  socket.end(rawJsonResponse(status, reason, 'M_UNKNOWN', `${error} (${err.code ?? 'parse error'})`));
+}
+
+/** A complete HTTP/1.1 error response with a Matrix JSON body, for sockets outside Koa (parse errors, upgrades). */
+export function rawJsonResponse(status: number, reason: string, errcode: string, error: string): string {
+  const body = JSON.stringify({ errcode, error });
+  return (
     `HTTP/1.1 ${status} ${reason}\r\n` +
-      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
   );
 }
 
