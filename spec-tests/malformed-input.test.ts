@@ -16,10 +16,10 @@ import type { Route } from '../src/http/route.js';
 import { api, assertError, registerUser, type TestUser } from './harness/client.js';
 import { type Federation, type FederatedServer, startFederation } from './harness/federation.js';
 import { casesFor, type FuzzCase, type ParamValues, type RawReply, sendRaw } from './harness/fuzz-cases.js';
-import { upload } from './harness/media.js';
+import { parseRawResponse, rawRequest, upload } from './harness/media.js';
 import { createRoomAs, messageBodies, sendText } from './harness/room-helpers.js';
 import type { TestServer } from './harness/server.js';
-import { WS_PATH } from './harness/ws-client.js';
+import { WS_PATH, WsSyncClient } from './harness/ws-client.js';
 
 const enc = encodeURIComponent;
 const report = process.env.COMET_FUZZ_REPORT;
@@ -217,6 +217,19 @@ describe('malformed input on every route', () => {
     assert.equal(JSON.parse(devices.text).errcode, 'M_INVALID_PARAM');
   });
 
+  it('content with __proto__ and constructor keys is stored and read back as sent', async () => {
+    const { user, values } = await fixtures();
+    const content = JSON.parse('{"__proto__":{"polluted":1},"constructor":{"prototype":{"y":2}},"body":"b","msgtype":"m.text"}');
+    const accountData = `/_matrix/client/v3/user/${enc(user.userId)}/account_data/m.fuzz.proto`;
+    assert.equal((await api(server, 'PUT', accountData, { token: user.accessToken, rawBody: JSON.stringify(content) })).status, 200);
+    const readBack = await sendRaw(server.port, { method: 'GET', url: accountData, authorization: `Bearer ${user.accessToken}` });
+    assert.deepEqual(JSON.parse(readBack.text), content);
+    const state = `/_matrix/client/v3/rooms/${enc(values.roomId)}/state/m.fuzz.proto/`;
+    assert.equal((await api(server, 'PUT', state, { token: user.accessToken, rawBody: JSON.stringify(content) })).status, 200);
+    const stateBack = await sendRaw(server.port, { method: 'GET', url: state, authorization: `Bearer ${user.accessToken}` });
+    assert.deepEqual(JSON.parse(stateBack.text), content);
+  });
+
   it('the WebSocket path refuses plain and malformed upgrade requests cleanly', async () => {
     const problems: string[] = [];
     const wsCases: FuzzCase[] = [
@@ -228,6 +241,54 @@ describe('malformed input on every route', () => {
       const reply = await sendRaw(server.port, c).catch((err: Error) => err);
       judge(c, 'WS', reply, problems);
     }
+    assert.deepEqual(problems, []);
+    // Broken handshakes: the ws library answers these itself (plain-text bodies), so only the status is checked.
+    const upgrade = 'Upgrade: websocket\r\nConnection: Upgrade';
+    const key = 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==';
+    for (const head of [
+      `GET ${WS_PATH} HTTP/1.1\r\n${upgrade}\r\nSec-WebSocket-Version: 99\r\n${key}`,
+      `GET ${WS_PATH} HTTP/1.1\r\n${upgrade}\r\nSec-WebSocket-Version: 13`,
+      `GET ${WS_PATH}?access_token=%FF HTTP/1.1\r\n${upgrade}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: short`,
+      `POST ${WS_PATH} HTTP/1.1\r\n${upgrade}\r\nSec-WebSocket-Version: 13\r\n${key}`,
+      `GET ${WS_PATH} HTTP/1.1\r\nUpgrade: h2c\r\nConnection: Upgrade`,
+      `GET /_matrix/client/versions HTTP/1.1\r\n${upgrade}\r\nSec-WebSocket-Version: 13\r\n${key}`,
+    ]) {
+      const { status } = parseRawResponse(await rawRequest(server, head));
+      assert.ok(status >= 400 && status < 500, `${head.split('\r\n')[0]} → ${status}`);
+    }
+  });
+
+  it('malformed WebSocket frames get error frames or a close, never a crash', async () => {
+    const { user, values } = await fixtures();
+    const ws = await WsSyncClient.connect(server.baseUrl, { token: user.accessToken });
+    await ws.next((f) => f.type === 'sync');
+    const deep = JSON.parse(`${'{"a":'.repeat(1000)}1${'}'.repeat(1000)}`);
+    const lone = JSON.parse('"\\ud800"');
+    for (const raw of ['not json', '[1,2]', '"str"', 'null', '{}', '{"type":5}', '{"type":"nope","request_id":"x"}', `${'['.repeat(10_000)}${']'.repeat(10_000)}`]) {
+      ws.sendRaw(raw);
+    }
+    ws.sendRaw(Buffer.from([0xff, 0xfe, 0x00]));
+    const requests: Record<string, unknown>[] = [
+      { type: 'send', room_id: values.roomId, event_type: 'm.room.message', txn_id: 'w1', content: deep },
+      { type: 'send', room_id: values.roomId, event_type: 'm.room.message', txn_id: 'w2', content: { body: lone } },
+      { type: 'send', room_id: values.roomId, event_type: 'm.fuzz', state_key: lone, content: {} },
+      { type: 'send', room_id: 5, event_type: [], content: 'x' },
+      { type: 'typing', room_id: values.roomId, typing: 'yes', timeout: -1 },
+      { type: 'receipt', room_id: values.roomId, receipt_type: 'm.read', event_id: '..' },
+      { type: 'read_markers', room_id: '!unknownfuzz:hs1.test', 'm.fully_read': '$x' },
+      { type: 'presence', presence: 'dancing' },
+      { type: 'ack', next_batch: 'garbage' },
+    ];
+    const problems: string[] = [];
+    for (const [i, frame] of requests.entries()) {
+      const answer = await ws.request(frame).catch((err: Error) => ({ type: 'lost', error: err.message }));
+      if (answer.type === 'result') continue;
+      if (answer.type !== 'error' || typeof answer.errcode !== 'string' || typeof answer.error !== 'string' || (answer.status ?? 400) >= 500) {
+        problems.push(`request ${i} (${String(frame.type)}) → ${JSON.stringify(answer).slice(0, 200)}`);
+      }
+    }
+    ws.ws.close();
+    await ws.closed;
     assert.deepEqual(problems, []);
   });
 
