@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
-import { api, assertError } from './harness/client.js';
+import { api, assertError, registerUser } from './harness/client.js';
 import { parseRawResponse, rawRequest } from './harness/media.js';
 import { suiteServer } from './harness/suite.js';
 
 describe('raw HTTP edge', () => {
-  const server = suiteServer({ config: { headers_timeout_ms: 1500, max_request_body_bytes: 4096 } });
+  const server = suiteServer({ config: { headers_timeout_ms: 1500, body_idle_timeout_ms: 1000, max_request_body_bytes: 4096 } });
 
   it('unknown path: 404 M_UNRECOGNIZED; wrong method: 405 M_UNRECOGNIZED', async () => {
     assertError(await api(server, 'GET', '/_matrix/client/v3/no_such_thing'), 404, 'M_UNRECOGNIZED');
@@ -49,6 +49,30 @@ describe('raw HTTP edge', () => {
     const { status, json } = parseRawResponse(raw);
     assert.equal(status, 413, raw.slice(0, 200));
     assert.equal(json?.errcode, 'M_TOO_LARGE');
+  });
+
+  it('a body that stops arriving is answered 408 and its connection closed (JSON and upload)', { timeout: 20_000 }, async () => {
+    const user = await registerUser(server);
+    for (const [path, type] of [
+      ['/_matrix/client/v3/login', 'application/json'],
+      ['/_matrix/media/v3/upload', 'application/octet-stream'],
+    ]) {
+      // Half the announced body, then silence with the socket left open.
+      const head = `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${user.accessToken}\r\nContent-Type: ${type}\r\nContent-Length: 100\r\n\r\n`;
+      const raw = await new Promise<string>((resolve, reject) => {
+        const sock = connect(server.port, '127.0.0.1', () => sock.write(`${head}{"type":"m.login.password","`));
+        let out = '';
+        sock.setEncoding('utf8').on('data', (d: string) => {
+          out += d;
+        });
+        sock.on('close', () => resolve(out));
+        sock.on('error', reject);
+      });
+      const { status, json } = parseRawResponse(raw);
+      assert.equal(status, 408, `${path}: ${raw.slice(0, 300)}`);
+      assert.equal(json?.errcode, 'M_UNKNOWN');
+    }
+    assert.equal((await api(server, 'GET', '/_matrix/client/versions')).status, 200);
   });
 
   it('a client that never finishes its headers is disconnected', { timeout: 20_000 }, async () => {

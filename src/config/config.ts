@@ -175,6 +175,8 @@ const schema = z.strictObject({
   max_request_body_bytes: z.number().int().min(1024).default(1024 * 1024),
   /** A client must finish sending a request's headers within this (slow-header attacks). */
   headers_timeout_ms: z.number().int().min(100).default(30_000),
+  /** A request body (JSON or upload) may pause this long between bytes before it is answered 408. */
+  body_idle_timeout_ms: z.number().int().min(100).default(60_000),
   websocket: z
     .strictObject({
       /** Unsent bytes a connection may queue before it is closed as too slow (4429). */

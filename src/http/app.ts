@@ -134,9 +134,9 @@ async function runPipeline(app: AppContext, route: Route, ctx: RouterContext<Sta
     if (!ctx.res.writableFinished) gone.abort();
   });
   const rawBody = route.readsBody
-    ? await readJsonObjectBody(ctx, route.maxBodyBytes ?? app.config.max_request_body_bytes)
+    ? await readJsonObjectBody(ctx, route.maxBodyBytes ?? app.config.max_request_body_bytes, app.config.body_idle_timeout_ms)
     : undefined;
-  const raw = route.rawBody ? rawBodyStream(ctx, route.rawBody.maxBytes(app.config)) : undefined;
+  const raw = route.rawBody ? rawBodyStream(ctx, route.rawBody.maxBytes(app.config), app.config.body_idle_timeout_ms) : undefined;
   let log: Logger | undefined;
   const res = await route.handle({
     app,

@@ -12,7 +12,51 @@ export interface BodyRequest {
   readonly req: IncomingMessage;
 }
 
-export async function readRawBody(ctx: BodyRequest, limit: number): Promise<Buffer> {
+/**
+ * The request body's chunks, failing with 408 when the client sends nothing for `idleMs` while we
+ * wait (a stalled body would otherwise hold the connection for ever: requestTimeout is off for long
+ * polls). The connection is closed after the 408, which ends the abandoned read.
+ */
+async function* idleLimited(ctx: BodyRequest, idleMs: number): AsyncGenerator<Buffer> {
+  const it = (ctx.req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  let done = false;
+  let stalled = false;
+  try {
+    for (;;) {
+      const next = it.next();
+      let timer: NodeJS.Timeout | undefined;
+      const stall = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(bodyTimeout()), idleMs);
+      });
+      let step: IteratorResult<Buffer>;
+      try {
+        step = await Promise.race([next, stall]);
+      } catch (err) {
+        if (err instanceof MatrixError && err.status === 408) {
+          stalled = true;
+          next.catch(() => {});
+          ctx.set('Connection', 'close');
+        }
+        throw err;
+      } finally {
+        clearTimeout(timer);
+      }
+      if (step.done) {
+        done = true;
+        return;
+      }
+      yield step.value;
+    }
+  } finally {
+    // A consumer that stops early (413) releases the stream as a plain for-await would; a stalled
+    // one leaves it to the connection close, so the 408 can still be written.
+    if (!done && !stalled) await it.return?.();
+  }
+}
+
+const bodyTimeout = () => new MatrixError(408, 'M_UNKNOWN', 'Request body not received in time');
+
+export async function readRawBody(ctx: BodyRequest, limit: number, idleMs: number): Promise<Buffer> {
   const declared = Number(ctx.get('content-length') || Number.NaN);
   if (declared > limit) {
     ctx.set('Connection', 'close');
@@ -20,7 +64,7 @@ export async function readRawBody(ctx: BodyRequest, limit: number): Promise<Buff
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+  for await (const chunk of idleLimited(ctx, idleMs)) {
     size += chunk.length;
     if (size > limit) {
       // Stop reading; the connection is closed after the 413 so the rest of the body is not parsed as a request.
@@ -33,8 +77,8 @@ export async function readRawBody(ctx: BodyRequest, limit: number): Promise<Buff
 }
 
 /** An empty body counts as `{}` (several clients send none on POSTs that take no parameters). */
-export async function readJsonObjectBody(ctx: BodyRequest, limit: number): Promise<Record<string, unknown>> {
-  const raw = await readRawBody(ctx, limit);
+export async function readJsonObjectBody(ctx: BodyRequest, limit: number, idleMs: number): Promise<Record<string, unknown>> {
+  const raw = await readRawBody(ctx, limit, idleMs);
   if (raw.length === 0) return {};
   let value: unknown;
   let text: string;
@@ -91,18 +135,17 @@ function unencodable(v: unknown, depth: number, strings: boolean): string | unde
  * anything is read; otherwise bytes are counted as they arrive. The connection is closed after a 413
  * so the unread rest of the body is never parsed as another request.
  */
-export function rawBodyStream(ctx: BodyRequest, limit: number): RawBody {
+export function rawBodyStream(ctx: BodyRequest, limit: number, idleMs: number): RawBody {
   const header = ctx.get('content-length');
   const declared = header === '' ? undefined : Number(header);
   if (declared !== undefined && declared > limit) {
     ctx.set('Connection', 'close');
     throw tooLarge(`Cannot upload files larger than ${limit} bytes`);
   }
-  const req = ctx.req;
   async function* chunks(): AsyncGenerator<Buffer> {
     let size = 0;
     try {
-      for await (const chunk of req as AsyncIterable<Buffer>) {
+      for await (const chunk of idleLimited(ctx, idleMs)) {
         size += chunk.length;
         if (size > limit) {
           ctx.set('Connection', 'close');
