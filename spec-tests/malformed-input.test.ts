@@ -217,6 +217,22 @@ describe('malformed input on every route', () => {
     assert.equal(JSON.parse(devices.text).errcode, 'M_INVALID_PARAM');
   });
 
+  it('a transaction ID only repeats a request to the same path (send to two types, then redact, with one txnId)', async () => {
+    const { user, values } = await fixtures();
+    const room = enc(values.roomId);
+    const put = (path: string, body: unknown) => api(server, 'PUT', `/_matrix/client/v3/rooms/${room}/${path}/same-txn`, { token: user.accessToken, body });
+    const first = await put('send/m.room.message', { msgtype: 'm.text', body: 'one' });
+    const retry = await put('send/m.room.message', { msgtype: 'm.text', body: 'one' });
+    const other = await put('send/m.fuzz.other', { n: 2 });
+    const redaction = await put(`redact/${enc(first.body.event_id)}`, {});
+    assert.equal(retry.body.event_id, first.body.event_id, 'a retransmission returns the original event');
+    assert.notEqual(other.body.event_id, first.body.event_id, 'another event type is another endpoint');
+    assert.notEqual(redaction.body.event_id, first.body.event_id, 'the redaction was not swallowed as a retry');
+    const redacted = await api(server, 'GET', `/_matrix/client/v3/rooms/${room}/event/${enc(first.body.event_id)}`, { token: user.accessToken });
+    assert.deepEqual(redacted.body.content, {});
+    assert.equal(redacted.body.unsigned.transaction_id, 'same-txn');
+  });
+
   it('content with __proto__ and constructor keys is stored and read back as sent', async () => {
     const { user, values } = await fixtures();
     const content = JSON.parse('{"__proto__":{"polluted":1},"constructor":{"prototype":{"y":2}},"body":"b","msgtype":"m.text"}');

@@ -9,6 +9,7 @@ import { type ClientEvent, toClientEvent } from '../rooms/client-event.js';
 import { getRoomVersion, type RoomVersion } from '../rooms/versions.js';
 import { canSeeEvent, historyVisibilityOf, type VisibilitySnapshot } from '../rooms/visibility.js';
 import type { EventStore, StoredEvent } from '../storage/event-store.js';
+import { clientTxnId } from './txn-scope.js';
 
 export interface Viewer {
   userId: string;
@@ -70,7 +71,7 @@ export class RoomReads {
     let transactionId: string | undefined;
     if (viewer.deviceId !== undefined && ev.sender === viewer.userId) {
       const txn = await this.store.getTxnForEvent(ev.eventId);
-      if (txn && txn.userId === viewer.userId && txn.deviceId === viewer.deviceId) transactionId = txn.txnId;
+      if (txn && txn.userId === viewer.userId && txn.deviceId === viewer.deviceId) transactionId = clientTxnId(txn.txnId);
     }
     let replacesState: string | undefined;
     let prevContent: JsonObject | undefined;

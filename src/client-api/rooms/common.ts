@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { JsonObject } from '../../core/json.js';
 import type { Requester } from '../../http/route.js';
 import type { Txn } from '../../room-engine/event-creator.js';
+import { scopedTxnId } from '../../room-engine/txn-scope.js';
 
 export const userIdString = z.string().regex(/^@[^:]+:.+$/, 'expected a user ID');
 
@@ -26,8 +27,9 @@ export function viaServers(query: z.infer<typeof viaQuery>): string[] {
   return serversOf(query.via, query.server_name);
 }
 
-export function txnOf(requester: Requester, txnId: string): Txn {
-  return { userId: requester.userId, deviceId: requester.deviceId, txnId };
+/** `scope` names the endpoint path without the txnId: a txnId only repeats a request to the same path. */
+export function txnOf(requester: Requester, scope: readonly string[], txnId: string): Txn {
+  return { userId: requester.userId, deviceId: requester.deviceId, txnId: scopedTxnId(scope, txnId) };
 }
 
 /** For arrays: the route layer types bodies as objects, JSON serialisation does not care. */

@@ -16,7 +16,7 @@ export const redactEvent = defineRoute({
       // The redaction is stored and sent out: it must name something that can be an event.
       checkEventId(params.eventId),
       body.reason,
-      txnOf(requester, params.txnId),
+      txnOf(requester, ['redact', params.roomId, params.eventId], params.txnId),
     );
     return { body: { event_id: eventId } };
   },

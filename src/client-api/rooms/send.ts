@@ -14,7 +14,7 @@ export const sendMessage = defineRoute({
       requester.userId,
       params.eventType,
       body,
-      txnOf(requester, params.txnId),
+      txnOf(requester, ['send', params.roomId, params.eventType], params.txnId),
     );
     return { body: { event_id: eventId } };
   },
