@@ -127,6 +127,16 @@ describe('websocket sync', () => {
     const ev = delta.body.rooms.join[roomId].timeline.events.find((e: Frame) => e.event_id === ack.body.event_id);
     assert.equal(ev.unsigned.transaction_id, 'w1');
     assert.deepEqual(seen(ws, roomId), ['over ws'], 'sent once');
+    // The txn_id is scoped as on HTTP: the same send retried over HTTP is the same request; the
+    // same txn_id for another event type is another request.
+    const overHttp = await api(server, 'PUT', `${V3}/rooms/${enc(roomId)}/send/m.room.message/w1`, {
+      token: alice.accessToken,
+      body: frame.content,
+    });
+    assert.equal(overHttp.body.event_id, ack.body.event_id, 'retried over HTTP: same event');
+    const otherType = await ws.request({ ...frame, event_type: 'org.example.note' });
+    assert.equal(otherType.type, 'result', JSON.stringify(otherType));
+    assert.notEqual(otherType.body.event_id, ack.body.event_id, 'another event type is another request');
 
     const state = await ws.request({ type: 'send', room_id: roomId, event_type: 'm.room.topic', state_key: '', content: { topic: 'T' } });
     assert.equal(state.type, 'result');

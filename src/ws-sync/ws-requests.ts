@@ -6,6 +6,7 @@
 import type { AppContext } from '../app-context.js';
 import type { JsonObject } from '../core/json.js';
 import { checkRoomId } from '../client-api/params.js';
+import { txnOf } from '../client-api/rooms/common.js';
 import { setFullyRead } from '../client-api/rooms/read-markers.js';
 import { invalidParam, limitExceeded, missingParam } from '../http/errors.js';
 import type { Requester } from '../http/route.js';
@@ -50,18 +51,22 @@ export async function handleRequest(app: AppContext, requester: Requester, frame
 }
 
 async function send(app: AppContext, requester: Requester, frame: SendFrame): Promise<JsonObject> {
-  const { userId, deviceId } = requester;
+  const { userId } = requester;
   if (frame.state_key !== undefined) {
     return { event_id: await app.rooms.setState(frame.room_id, userId, frame.event_type, frame.state_key, frame.content) };
   }
   if (frame.txn_id === undefined) throw missingParam("Missing key 'txn_id' (required unless state_key is given)");
   const wait = app.rateLimiter.take('send', userId);
   if (wait > 0) throw limitExceeded(wait);
-  const eventId = await app.rooms.sendMessage(frame.room_id, userId, frame.event_type, frame.content, {
+  // Scoped exactly as PUT /rooms/{roomId}/send/{eventType}/{txnId}: a send retried over the other
+  // transport after a reconnect is recognised as the same request.
+  const eventId = await app.rooms.sendMessage(
+    frame.room_id,
     userId,
-    deviceId,
-    txnId: frame.txn_id,
-  });
+    frame.event_type,
+    frame.content,
+    txnOf(requester, ['send', frame.room_id, frame.event_type], frame.txn_id),
+  );
   return { event_id: eventId };
 }
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isUserId } from '../../accounts/user-ids.js';
 import { defineRoute } from '../../http/route.js';
 import { jsonObject } from '../../http/validation.js';
+import { scopedTxnId } from '../../room-engine/txn-scope.js';
 
 const messages = z.record(
   z.string().refine(isUserId, 'expected a user ID'),
@@ -18,7 +19,8 @@ export const sendToDevice = defineRoute({
     await app.toDevice.send(
       { userId: requester.userId, deviceId: requester.deviceId },
       params.eventType,
-      params.txnId,
+      // A txnId names one request to one path, and the path includes the event type.
+      scopedTxnId([params.eventType], params.txnId),
       body.messages,
     );
     return { body: {} };
