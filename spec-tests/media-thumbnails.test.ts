@@ -160,6 +160,7 @@ describe('thumbnails', () => {
     const cutThumb = await t('width=32&height=32&method=crop', mxcPath(cut.json.content_uri));
     assert.equal(cutThumb.status, 400);
     assert.equal(cutThumb.json.errcode, 'M_UNKNOWN');
+    assert.doesNotMatch(cutThumb.json.error, /vips|png|libpng/i, 'the decoder library\'s own message stays in the log');
     // Non-image media are never thumbnailed, even if the bytes are an image.
     const pdf = await upload(server, alice.accessToken, real, 'application/pdf', 'doc.pdf');
     const pdfThumb = await t('width=32&height=32', mxcPath(pdf.json.content_uri));

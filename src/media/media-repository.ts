@@ -326,7 +326,10 @@ export class MediaRepository {
       if (fitsWithin(src, req)) return { kind: 'original', media };
       thumb = await generateThumbnail(path, src, { ...req, width: key.width, height: key.height });
     } catch (err) {
-      if (err instanceof CannotThumbnail) throw cannotThumbnail(err.message);
+      if (err instanceof CannotThumbnail) {
+        if (err.cause) this.logger.info({ mediaId: media.mediaId, err: (err.cause as Error).message }, 'thumbnail generation failed');
+        throw cannotThumbnail(err.message);
+      }
       if (err instanceof SourceTooLarge) throw new MatrixError(413, 'M_TOO_LARGE', err.message);
       throw err;
     }

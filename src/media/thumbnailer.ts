@@ -97,8 +97,9 @@ export async function generateThumbnail(path: string, src: SourceInfo, req: Thum
     if (src.format === 'jpeg') return { data: await img.jpeg({ quality: 80 }).toBuffer(), contentType: 'image/jpeg' };
     return { data: await img.png().toBuffer(), contentType: 'image/png' };
   } catch (err) {
-    // A header that parsed but a body that does not decode (truncated or corrupt file).
-    throw new CannotThumbnail(`Cannot generate thumbnails for the requested content: ${(err as Error).message}`);
+    // A header that parsed but a body that does not decode (truncated or corrupt file). libvips's
+    // own message names its internals, so it goes to the log (as the cause), not to the client.
+    throw new CannotThumbnail('Cannot generate thumbnails for the requested content: the image data is corrupt or truncated', { cause: err });
   }
 }
 
