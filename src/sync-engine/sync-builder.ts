@@ -28,6 +28,8 @@ const MAX_PLAN_MEMOS = 20_000;
  * long time) walks every joined room instead of scanning that much of the stream.
  */
 const MAX_CHANGED_ROOMS_SCAN = 10_000;
+/** Changed-room answers kept per stream range (every member woken by one event asks the same range). */
+const MAX_CHANGE_MEMOS = 64;
 
 export interface SyncRequest {
   viewer: Required<Viewer>;
@@ -63,6 +65,8 @@ export class SyncBuilder {
   private readonly unreadCounter: UnreadCounter;
   /** Per user: their room plans and the events position they describe (see plansFor). */
   private readonly plans = new Map<string, { at: number; plans: readonly RoomPlan[] }>();
+  /** Per stream range `from:to`: the rooms with events in it. Ranges below the max position never change. */
+  private readonly changeMemos = new Map<string, Promise<{ rooms: ReadonlySet<string>; memberEvents: boolean }>>();
 
   constructor(
     private readonly storage: Storage,
@@ -82,7 +86,7 @@ export class SyncBuilder {
     const incremental = since !== undefined && !req.fullState;
     const changes =
       incremental && current.events - since.events <= MAX_CHANGED_ROOMS_SCAN
-        ? await this.storage.events.getRoomsChangedBetween(since.events, current.events)
+        ? await this.roomsChangedBetween(since.events, current.events)
         : undefined;
     const plans = await this.plansFor(viewer.userId, current.events, since, changes?.memberEvents);
     // Each stream is read only if it moved: a woken long poll usually has news on one stream only.
@@ -161,6 +165,24 @@ export class SyncBuilder {
     const wakeKeys = [viewer.userId, ...plans.filter((p) => p.membership === 'join').map((p) => p.roomId)];
     const next = { ...current, toDevice: rt.toDeviceUpTo };
     return { body, empty, wakeKeys, next };
+  }
+
+  /**
+   * Storage's changed rooms in (from, to], shared by the syncs asking the same range. Stream
+   * positions are assigned in commit order, so a range ending at or below the position read by
+   * `currentToken` is final. The caller gets its own set (it adds rooms to it).
+   */
+  private async roomsChangedBetween(from: number, to: number): Promise<{ rooms: Set<string>; memberEvents: boolean }> {
+    const key = `${from}:${to}`;
+    let memo = this.changeMemos.get(key);
+    if (!memo) {
+      memo = this.storage.events.getRoomsChangedBetween(from, to);
+      this.changeMemos.set(key, memo);
+      memo.catch(() => this.changeMemos.delete(key));
+      if (this.changeMemos.size > MAX_CHANGE_MEMOS) this.changeMemos.delete(this.changeMemos.keys().next().value as string);
+    }
+    const { rooms, memberEvents } = await memo;
+    return { rooms: new Set(rooms), memberEvents };
   }
 
   /**
