@@ -195,8 +195,10 @@ export class SyncBuilder {
   private async plansFor(userId: string, upTo: number, since: SyncToken | undefined, memberEvents: boolean | undefined): Promise<readonly RoomPlan[]> {
     const memo = this.plans.get(userId);
     if (memo && since && memberEvents === false && memo.at >= since.events && memo.at <= upTo) {
+      // Still right at `upTo` (no member event up to there): record that, or the next sync, whose
+      // `since` is this `upTo`, would find the memo too old and query again.
       this.plans.delete(userId);
-      this.plans.set(userId, memo);
+      this.plans.set(userId, { at: upTo, plans: memo.plans });
       return memo.plans;
     }
     const plans = await this.roomPlans(userId, upTo);
