@@ -5,13 +5,10 @@
  * Run: node dist/bench/federation-media.js
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { registerUser, type TestUser } from '../spec-tests/harness/client.js';
+import { registerUser } from '../spec-tests/harness/client.js';
 import { startFederation } from '../spec-tests/harness/federation.js';
-import type { TestServer } from '../spec-tests/harness/server.js';
+import { download, MB, rssMb, uploadStream } from './load/media-io.js';
 
-const MB = 1024 * 1024;
 const fed = await startFederation(['hs1.test', 'hs2.test'], {
   config: () => ({ media: { max_upload_bytes: 600 * MB, remote_fetch_timeout_ms: 600_000 } }),
 });
@@ -19,60 +16,6 @@ const hs1 = fed.get('hs1.test').server;
 const hs2 = fed.get('hs2.test').server;
 const alice = await registerUser(hs1);
 const bob = await registerUser(hs2);
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-}
-
-function uploadStream(s: TestServer, user: TestUser, chunk: Buffer, total: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${s.baseUrl}/_matrix/media/v3/upload`,
-      {
-        method: 'POST',
-        headers: { authorization: `Bearer ${user.accessToken}`, 'content-type': 'application/octet-stream', 'content-length': total },
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (d: string) => {
-          body += d;
-        });
-        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body).content_uri) : reject(new Error(body))));
-      },
-    );
-    req.on('error', reject);
-    let sent = 0;
-    const pump = () => {
-      while (sent < total) {
-        const n = Math.min(chunk.length, total - sent);
-        sent += n;
-        if (!req.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void req.once('drain', pump);
-      }
-      req.end();
-    };
-    pump();
-  });
-}
-
-function download(s: TestServer, user: TestUser, mxc: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${s.baseUrl}/_matrix/client/v1/media/download/${mxc.slice(6)}`,
-      { headers: { authorization: `Bearer ${user.accessToken}` } },
-      (res) => {
-        if (res.statusCode !== 200) reject(new Error(`status ${res.statusCode}`));
-        let n = 0;
-        res.on('data', (d: Buffer) => {
-          n += d.length;
-        });
-        res.on('end', () => resolve(n));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 async function timed(f: () => Promise<number>, size: number): Promise<number> {
   const t = performance.now();

@@ -5,73 +5,15 @@
  * Run: node dist/bench/media.js
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import sharp from 'sharp';
 import { registerUser } from '../spec-tests/harness/client.js';
-import { startServer, type TestServer } from '../spec-tests/harness/server.js';
+import { startServer } from '../spec-tests/harness/server.js';
+import { download, MB, rssMb, uploadStream } from './load/media-io.js';
 
-const MB = 1024 * 1024;
 const server = await startServer({
   config: { media: { max_upload_bytes: 1100 * MB } },
 });
 const user = await registerUser(server);
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-}
-
-/** Streams `total` bytes made of repeated `chunk` as an upload, without holding them in memory. */
-function uploadStream(s: TestServer, chunk: Buffer, total: number, type = 'application/octet-stream'): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${s.baseUrl}/_matrix/media/v3/upload`,
-      {
-        method: 'POST',
-        headers: { authorization: `Bearer ${user.accessToken}`, 'content-type': type, 'content-length': total },
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (d: string) => {
-          body += d;
-        });
-        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body).content_uri) : reject(new Error(body))));
-      },
-    );
-    req.on('error', reject);
-    let sent = 0;
-    const pump = () => {
-      while (sent < total) {
-        const n = Math.min(chunk.length, total - sent);
-        sent += n;
-        if (!req.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void req.once('drain', pump);
-      }
-      req.end();
-    };
-    pump();
-  });
-}
-
-/** Downloads and discards the body; calls `onChunk` as data arrives. Returns the byte count. */
-function download(s: TestServer, mxc: string, onChunk: () => void = () => undefined): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${s.baseUrl}/_matrix/client/v1/media/download/${mxc.slice(6)}`,
-      { headers: { authorization: `Bearer ${user.accessToken}` } },
-      (res) => {
-        let n = 0;
-        res.on('data', (d: Buffer) => {
-          n += d.length;
-          onChunk();
-        });
-        res.on('end', () => resolve(n));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 async function throughput(label: string, size: number, rounds: number): Promise<void> {
   const chunk = randomBytes(Math.min(size, MB));
@@ -81,10 +23,10 @@ async function throughput(label: string, size: number, rounds: number): Promise<
     // A fresh random first chunk per round so each upload is new content (no dedup shortcut).
     randomBytes(32).copy(chunk);
     let t = performance.now();
-    const mxc = await uploadStream(server, chunk, size);
+    const mxc = await uploadStream(server, user, chunk, size);
     upMs += performance.now() - t;
     t = performance.now();
-    const n = await download(server, mxc);
+    const n = await download(server, user, mxc);
     downMs += performance.now() - t;
     if (n !== size) throw new Error(`downloaded ${n} of ${size}`);
   }
@@ -101,7 +43,7 @@ await throughput('100 MB files', 100 * MB, 3);
 const photo = await sharp(randomBytes(1600 * 1200 * 3), { raw: { width: 1600, height: 1200, channels: 3 } })
   .jpeg()
   .toBuffer();
-const mxc = await uploadStream(server, photo, photo.length, 'image/jpeg');
+const mxc = await uploadStream(server, user, photo, photo.length, 'image/jpeg');
 const thumb = async (q: string) => {
   const res = await fetch(`${server.baseUrl}/_matrix/client/v1/media/thumbnail/${mxc.slice(6)}?${q}`, {
     headers: { authorization: `Bearer ${user.accessToken}` },
@@ -124,14 +66,14 @@ ms = performance.now() - t;
 console.log(`cached thumbnail (96x96 crop): ${((200 / ms) * 1000).toFixed(0)}/s sequential`);
 
 // 1 GB download: sample the server's RSS while the client reads it.
-const big = await uploadStream(server, randomBytes(MB), 1024 * MB);
+const big = await uploadStream(server, user, randomBytes(MB), 1024 * MB);
 const baseline = rssMb(server.pid);
 let peak = baseline;
 const timer = setInterval(() => {
   peak = Math.max(peak, rssMb(server.pid));
 }, 20);
 t = performance.now();
-const n = await download(server, big);
+const n = await download(server, user, big);
 ms = performance.now() - t;
 clearInterval(timer);
 console.log(

@@ -16,6 +16,7 @@ import { TransactionHandler } from './inbound/transaction-handler.js';
 import { ServerKeyRing } from './keys/server-key-ring.js';
 import { FederationSender } from './sender/federation-sender.js';
 import { DeviceKeysService } from './users/device-keys.js';
+import { RemoteProfiles } from './users/remote-profiles.js';
 
 export interface FederationDeps {
   config: Config;
@@ -36,6 +37,8 @@ export class Federation {
   readonly sender: FederationSender;
   /** Local users' devices and end-to-end keys as other servers see them (the E2EE module plugs its keys in). */
   readonly deviceKeys: DeviceKeysService;
+  /** Profiles of other servers' users (client API profile lookups), cached briefly. */
+  readonly profiles: RemoteProfiles;
   private transactionHandler: TransactionHandler | undefined;
 
   constructor(private readonly d: FederationDeps) {
@@ -70,6 +73,7 @@ export class Federation {
     this.acl = new ServerAcls(d.storage.events);
     this.edus = new EduRegistry(d.logger);
     this.deviceKeys = new DeviceKeysService(this.serverName, d.storage.devices, (userId) => d.storage.deviceLists.lastChangeFor(userId));
+    this.profiles = new RemoteProfiles({ transport: this.client, now: d.now, logger: d.logger });
     this.sender = new FederationSender({
       serverName: this.serverName,
       queue: d.storage.federationQueue,

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { api, login, registerUser, type TestUser } from './harness/client.js';
-import { type Federation, signedFedRequest, startFederation } from './harness/federation.js';
+import { type Federation, signedFedRequest, startPair } from './harness/federation.js';
 import { createRoomAs } from './harness/room-helpers.js';
 import { type TestServer, waitForLogs } from './harness/server.js';
 import { syncOnce, syncUntil } from './harness/sync-wait.js';
@@ -45,11 +45,7 @@ describe('EDUs between two servers', () => {
     waitForLogs(hs2, (l) => l.msg === 'ignored an EDU' && l.eduType === eduType && String(l.reason).includes(reason));
 
   before(async () => {
-    fed = await startFederation(['hs1.test', 'hs2.test']);
-    hs1 = fed.get('hs1.test').server;
-    hs2 = fed.get('hs2.test').server;
-    alice = await registerUser(hs1, 'alice');
-    bob = await registerUser(hs2, 'bob');
+    ({ fed, hs1, hs2, alice, bob } = await startPair());
     dave = await registerUser(hs2, 'dave');
     roomId = await createRoomAs(hs1, alice, { preset: 'public_chat' });
     const j = await api(hs2, 'POST', `${V3}/join/${enc(roomId)}`, { token: bob.accessToken, body: {}, query: { server_name: 'hs1.test' } });

@@ -12,8 +12,8 @@ import type { JsonObject } from '../src/core/json.js';
 import type { Pdu } from '../src/core/pdu.js';
 import { generateSigningKey, type SigningKey } from '../src/core/signing.js';
 import { getRoomVersion, type RoomVersion } from '../src/rooms/versions.js';
-import { api, registerUser, type TestUser } from './harness/client.js';
-import { type Federation, signedFedRequest, startFederation } from './harness/federation.js';
+import { api, type TestUser } from './harness/client.js';
+import { type Federation, signedFedRequest, startPair } from './harness/federation.js';
 import { messageBodies, roomState, sendText, waitFor } from './harness/room-helpers.js';
 import { type TestServer, waitForLogs } from './harness/server.js';
 
@@ -28,11 +28,7 @@ describe('forged input over /send', () => {
   let roomId: string;
 
   before(async () => {
-    fed = await startFederation(['hs1.test', 'hs2.test']);
-    hs1 = fed.get('hs1.test').server;
-    hs2 = fed.get('hs2.test').server;
-    alice = await registerUser(hs1, 'alice');
-    bob = await registerUser(hs2, 'bob');
+    ({ fed, hs1, hs2, alice, bob } = await startPair());
     const created = await api(hs1, 'POST', '/_matrix/client/v3/createRoom', {
       token: alice.accessToken,
       body: { preset: 'public_chat', room_alias_name: 'forge' },

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { signRequest } from '../federation/auth/x-matrix.js';
 import type { JsonObject } from '../src/core/json.js';
-import { api, assertError, registerUser, type TestUser } from './harness/client.js';
-import { type Federation, fedRequest, signedFedRequest, startFederation } from './harness/federation.js';
+import { api, assertError, type TestUser } from './harness/client.js';
+import { type Federation, fedRequest, signedFedRequest, startPair } from './harness/federation.js';
 import { createRoomAs, sendText, waitFor } from './harness/room-helpers.js';
 import { startServer, type TestServer, waitForLogs } from './harness/server.js';
 
@@ -24,13 +24,9 @@ describe('inbound federation: ACLs, limits, paths, profile, knock, listeners', (
   let bob: TestUser;
 
   before(async () => {
-    fed = await startFederation(['hs1.test', 'hs2.test'], {
+    ({ fed, hs1, hs2, alice, bob } = await startPair({
       config: (name) => (name === 'hs1.test' ? { listeners: { client: { serve_federation: true } } } : {}),
-    });
-    hs1 = fed.get('hs1.test').server;
-    hs2 = fed.get('hs2.test').server;
-    alice = await registerUser(hs1, 'alice');
-    bob = await registerUser(hs2, 'bob');
+    }));
     const profile = await api(hs1, 'PUT', `/_matrix/client/v3/profile/${enc(alice.userId)}/displayname`, {
       token: alice.accessToken,
       body: { displayname: 'Alice Liddell' },

@@ -9,8 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { api, registerUser, type TestUser } from './harness/client.js';
-import { type Federation, startFederation } from './harness/federation.js';
+import { api, type TestUser } from './harness/client.js';
+import { type Federation, startPair } from './harness/federation.js';
 import { createRoomAs, messageBodies, sendText, waitFor } from './harness/room-helpers.js';
 import type { TestServer } from './harness/server.js';
 
@@ -29,11 +29,7 @@ describe('a remote invite as the first contact between two servers', () => {
   let bob: TestUser;
 
   before(async () => {
-    fed = await startFederation(['hs1.test', 'hs2.test']);
-    hs1 = fed.get('hs1.test').server;
-    hs2 = fed.get('hs2.test').server;
-    alice = await registerUser(hs1, 'alice');
-    bob = await registerUser(hs2, 'bob');
+    ({ fed, hs1, hs2, alice, bob } = await startPair());
   });
   after(async () => {
     await fed?.close();

@@ -20,7 +20,7 @@ import type { EventStore } from '../../src/storage/event-store.js';
 import type { InboundTxnRecord, InboundTxnStore } from '../../src/storage/federation-store.js';
 import type { EduRegistry } from '../edu/edu-registry.js';
 import type { ServerAcls } from '../http/server-acls.js';
-import { fetchOutliers } from './fetch-outliers.js';
+import { fetchMissingAuthEvents, fetchOutliers } from './fetch-outliers.js';
 
 export interface RemoteFetcher {
   request<T>(destination: string, method: string, path: string, opts?: { query?: Record<string, string>; body?: JsonObject }): Promise<T>;
@@ -98,6 +98,7 @@ export class TransactionHandler {
       if (inBatch.has(p.event.eventId)) continue;
       const missing = (await this.missingPrevs(p.event)).filter((id) => !inBatch.has(id));
       if (missing.length === 0) {
+        await this.fetchMissingAuth(origin, p, inBatch);
         batch.push(p);
         inBatch.add(p.event.eventId);
         continue;
@@ -280,6 +281,12 @@ export class TransactionHandler {
       if (s) maps.push(s);
     }
     return { ok: true, map: await this.d.pipeline.resolveStates(maps, version) };
+  }
+
+  /** Prev events known, auth events not: those are fetched from the origin first (fetch-outliers.ts). */
+  private fetchMissingAuth(origin: string, p: ReadyPdu, inBatch: ReadonlySet<string>): Promise<void> {
+    const d = { events: this.d.events, pipeline: this.d.pipeline, client: this.d.client, logger: this.d.logger };
+    return fetchMissingAuthEvents(d, origin, p.event, p.version, inBatch);
   }
 
   private fetchOutliers(origin: string, eventIds: readonly string[], version: RoomVersion): Promise<void> {

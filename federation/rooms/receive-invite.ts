@@ -12,13 +12,28 @@ import { isJsonObject, type JsonObject, type JsonValue } from '../../src/core/js
 import { domainOf, type Pdu } from '../../src/core/pdu.js';
 import type { VerifyKey } from '../../src/core/signing.js';
 import { forbidden, notFound } from '../../src/http/errors.js';
-import { getRoomVersion } from '../../src/rooms/versions.js';
+import { getRoomVersion, type RoomVersion } from '../../src/rooms/versions.js';
 import { badEvent, countersign, incompatibleVersion, type RoomFederationDeps } from './room-federation-deps.js';
 
 export interface InviteRequest {
   room_version: string;
   event: unknown;
   invite_room_state?: JsonValue[];
+}
+
+/**
+ * The room version of an invite that came through invite v1, which carries none. The spec has the
+ * receiver assume "1" or "2" (the same event format; they differ only in state resolution, which an
+ * invite does not use). A room known here under a later format cannot take a v1 invite.
+ */
+export async function inviteV1RoomVersion(deps: RoomFederationDeps, roomId: string): Promise<RoomVersion> {
+  const known = await deps.storage.events.getRoom(roomId);
+  const version = known ? getRoomVersion(known.version) : undefined;
+  if (version && version.eventIdFormat === 'server-assigned') return version;
+  if (known) throw incompatibleVersion(known.version);
+  const v1 = getRoomVersion('1');
+  if (!v1) throw incompatibleVersion('1');
+  return v1;
 }
 
 export async function receiveInvite(

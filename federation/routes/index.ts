@@ -6,12 +6,13 @@ import { getEvent } from './event.js';
 import { eventAuth } from './event-auth.js';
 import { getMissingEvents } from './get-missing-events.js';
 import { inviteV2 } from './invite.js';
+import { inviteV1 } from './invite-v1.js';
 import { makeJoin } from './make-join.js';
 import { makeKnock } from './make-knock.js';
 import { makeLeave } from './make-leave.js';
 import { federationMediaDownload, federationMediaThumbnail } from './media.js';
-import { queryDirectory } from './query-directory.js';
-import { queryProfile } from './query-profile.js';
+import { openIdUserInfo } from './openid-userinfo.js';
+import { queryByType } from './query.js';
 import { sendJoin } from './send-join.js';
 import { sendKnock } from './send-knock.js';
 import { sendLeave } from './send-leave.js';
@@ -36,6 +37,7 @@ export const federationRoutes: readonly Route[] = [
   sendLeave,
   makeKnock,
   sendKnock,
+  inviteV1,
   inviteV2,
   getEvent,
   stateRoute,
@@ -44,8 +46,7 @@ export const federationRoutes: readonly Route[] = [
   backfill,
   getMissingEvents,
   timestampToEvent,
-  queryDirectory,
-  queryProfile,
+  queryByType,
   getPublicRoomsFederation,
   postPublicRoomsFederation,
   userDevices,
@@ -54,6 +55,7 @@ export const federationRoutes: readonly Route[] = [
   sendTransaction,
   federationMediaDownload,
   federationMediaThumbnail,
+  openIdUserInfo,
 ];
 
 /** Served on the client listener too: delegation is usually looked up on the name's port 443. */

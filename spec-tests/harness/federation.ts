@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { JsonValue } from '../../src/core/json.js';
 import { parseSigningKeyFile, type SigningKey } from '../../src/core/signing.js';
 import { createTestCa, type TestCa } from './test-ca.js';
+import { registerUser, type TestUser } from './client.js';
 import { launch, startServer, type TestServer } from './server.js';
 
 export interface FederatedServer {
@@ -193,4 +194,22 @@ export async function signedFedRequest(
     from.signingKey(),
   );
   return fedRequest(fed, to, method, path, { body, authorization });
+}
+
+export interface ServerPair {
+  fed: Federation;
+  hs1: TestServer;
+  hs2: TestServer;
+  /** A user on hs1. */
+  alice: TestUser;
+  /** A user on hs2. */
+  bob: TestUser;
+}
+
+/** The usual two-server set-up: hs1.test and hs2.test federating, alice registered on hs1 and bob on hs2. */
+export async function startPair(opts: FederationOptions = {}): Promise<ServerPair> {
+  const fed = await startFederation(['hs1.test', 'hs2.test'], opts);
+  const hs1 = fed.get('hs1.test').server;
+  const hs2 = fed.get('hs2.test').server;
+  return { fed, hs1, hs2, alice: await registerUser(hs1, 'alice'), bob: await registerUser(hs2, 'bob') };
 }

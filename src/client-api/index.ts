@@ -40,6 +40,7 @@ import { register } from './account/register.js';
 import { registerAvailable } from './account/register-available.js';
 import { registrationTokenValidity } from './account/registration-token-validity.js';
 import { whoami } from './account/whoami.js';
+import { requestOpenIdToken } from './account/openid-token.js';
 import { getLoginFlows, login } from './auth/login.js';
 import { logout, logoutAll } from './auth/logout.js';
 import { refresh } from './auth/refresh.js';
@@ -142,6 +143,7 @@ export const clientApiRoutes: readonly Route[] = [
   logoutAll,
   refresh,
   whoami,
+  requestOpenIdToken,
   // account management
   changePassword,
   deactivateAccount,

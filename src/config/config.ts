@@ -106,6 +106,7 @@ const schema = z.strictObject({
     .strictObject({
       refreshable_access_token_lifetime_ms: z.number().int().min(1).default(300_000),
       uia_session_lifetime_ms: z.number().int().min(1000).default(1_800_000),
+      openid_token_lifetime_ms: z.number().int().min(1000).default(3_600_000),
       scrypt_log_n: z.number().int().min(10).max(20).default(15),
     })
     .prefault({}),

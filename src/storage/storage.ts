@@ -156,6 +156,14 @@ export interface UiaSessionStore {
   deleteOlderThan(ts: number): Promise<void>;
 }
 
+/** OpenID tokens, kept as hashes with an expiry. */
+export interface OpenIdTokenStore {
+  create(tokenHash: string, userId: string, expiresTs: number): Promise<void>;
+  /** The owner of the token, if it is known and not expired at `now`. */
+  userFor(tokenHash: string, now: number): Promise<string | undefined>;
+  deleteExpired(now: number): Promise<void>;
+}
+
 export interface Storage {
   readonly accounts: AccountStore;
   readonly devices: DeviceStore;
@@ -177,6 +185,8 @@ export interface Storage {
   readonly presence: PresenceStore;
   /** Other servers' users' device lists and cross-signing keys (federation). */
   readonly remoteDevices: RemoteDeviceStore;
+  /** OpenID tokens for third parties (Element Call, widgets). */
+  readonly openIdTokens: OpenIdTokenStore;
   /** Flushes and closes; no method may be called afterwards. */
   close(): Promise<void>;
 }

@@ -101,6 +101,7 @@ export class WsConnection {
     }
     if (!this.alive) {
       // No pong since the last ping: the peer is gone without a close handshake.
+      this.host.app.logger.info({ event: 'ws_dead_peer', user: this.userId }, 'websocket peer stopped answering pings; dropped');
       this.ws.terminate();
       return;
     }

@@ -41,7 +41,11 @@ test('the real timer fires without help', async () => {
   const fired = new Promise<string>((r) => {
     done = r;
   });
+  // The queue's timer is unref'd (it must not hold a server open); a timer firing a millisecond
+  // early re-arms it, so something has to keep this test's event loop alive meanwhile.
+  const keepAlive = setTimeout(() => done('deadline passed'), 5_000);
   q.schedule('x', Date.now() + 5);
   assert.equal(await fired, 'x');
+  clearTimeout(keepAlive);
   q.close();
 });

@@ -15,7 +15,7 @@ export const getProfileField = defineRoute({
   auth: 'optional',
   handler: async ({ app, params }) => {
     checkKeyName(params.keyName);
-    const profile = await lookupProfile(app, params.userId);
+    const profile = await lookupProfile(app, params.userId, params.keyName);
     const value = profile[params.keyName];
     if (value === undefined) throw notFound('Profile field not set');
     return { body: { [params.keyName]: value } };

@@ -3,7 +3,7 @@ import type { AppContext } from '../../app-context.js';
 import type { JsonValue } from '../../core/json.js';
 import { domainOf } from '../../core/pdu.js';
 import { isUserId } from '../../accounts/user-ids.js';
-import { badJson, invalidParam, MatrixError, notFound } from '../../http/errors.js';
+import { badJson, forbidden, invalidParam, MatrixError, notFound } from '../../http/errors.js';
 import type { Profile } from '../../storage/storage.js';
 
 const KEY_NAME = /^(avatar_url|displayname|m\.tz|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+)$/;
@@ -37,14 +37,33 @@ export function checkProfileSize(profile: Profile): void {
   }
 }
 
-/**
- * The profile of a local user. Remote users are looked up over federation, which is not wired yet:
- * until then they are reported as not found.
- */
-export async function lookupProfile(app: AppContext, userId: string): Promise<Profile> {
+/** The profile of a local user (404 when there is none). */
+export async function lookupLocalProfile(app: AppContext, userId: string): Promise<Profile> {
   if (!isUserId(userId)) throw invalidParam('Invalid user ID');
   if (domainOf(userId) !== app.serverName) throw notFound('Profile not found');
   const profile = await app.storage.accounts.getProfile(userId);
   if (!profile) throw notFound('Profile not found');
   return profile;
+}
+
+/**
+ * The profile of any user. A user of another server is asked of their server over federation
+ * (only `field` when the client wants one field); its "not found" and refusals are passed on, and
+ * a server that cannot be reached is a 502 (504 when it did not answer in time), never a 500.
+ */
+export async function lookupProfile(app: AppContext, userId: string, field?: string): Promise<Profile> {
+  if (!isUserId(userId)) throw invalidParam('Invalid user ID');
+  if (domainOf(userId) === app.serverName) return lookupLocalProfile(app, userId);
+  const result = await app.federation.profiles.lookup(userId, field);
+  if (result.ok) return result.profile;
+  switch (result.reason) {
+    case 'not_found':
+      throw notFound('Profile not found');
+    case 'forbidden':
+      throw forbidden(`${domainOf(userId)} does not disclose this profile`);
+    case 'timeout':
+      throw new MatrixError(504, 'M_UNKNOWN', `${domainOf(userId)} did not answer in time`);
+    case 'unreachable':
+      throw new MatrixError(502, 'M_UNKNOWN', `Could not get the profile from ${domainOf(userId)}`);
+  }
 }

@@ -3,7 +3,7 @@ import type { JsonValue } from '../../core/json.js';
 import { badJson, forbidden, missingParam } from '../../http/errors.js';
 import { defineRoute, type Requester } from '../../http/route.js';
 import { jsonObject } from '../../http/validation.js';
-import { checkFieldValue, checkKeyName, checkProfileSize, lookupProfile } from './profile-rules.js';
+import { checkFieldValue, checkKeyName, checkProfileSize, lookupLocalProfile } from './profile-rules.js';
 
 /**
  * Stores the change, then runs the profileChanged hook, where the rooms module propagates
@@ -17,7 +17,7 @@ async function updateField(
   value: JsonValue | undefined,
 ) {
   checkKeyName(keyName);
-  const current = await lookupProfile(app, userId);
+  const current = await lookupLocalProfile(app, userId);
   if (userId !== requester.userId) throw forbidden("Cannot change another user's profile");
   const next = { ...current };
   // avatar_url "" is the long-standing way to remove the avatar.

@@ -13,6 +13,7 @@ import { SqliteRoomDirectoryStore } from './room-directory-store.js';
 import { SqliteServerKeyStore } from './server-key-store.js';
 import { SqliteFederationQueueStore } from './federation-queue-store.js';
 import { SqliteRemoteDeviceStore } from './remote-device-store.js';
+import { SqliteOpenIdTokenStore } from './openid-store.js';
 import { SqliteUiaStore } from './uia-store.js';
 
 export class SqliteStorage implements Storage {
@@ -32,6 +33,7 @@ export class SqliteStorage implements Storage {
   readonly deviceLists: SqliteDeviceListStore;
   readonly presence: SqlitePresenceStore;
   readonly remoteDevices: SqliteRemoteDeviceStore;
+  readonly openIdTokens: SqliteOpenIdTokenStore;
   private closed = false;
 
   constructor(readonly db: Database.Database) {
@@ -51,6 +53,7 @@ export class SqliteStorage implements Storage {
     this.deviceLists = new SqliteDeviceListStore(db);
     this.presence = new SqlitePresenceStore(db);
     this.remoteDevices = new SqliteRemoteDeviceStore(db);
+    this.openIdTokens = new SqliteOpenIdTokenStore(db);
   }
 
   /** Opens (creating if needed) and migrates the database at `path` (':memory:' for tests). */

@@ -11,6 +11,7 @@ import { federationQueue005 } from './005-federation-queue.js';
 import { ephemeral006 } from './006-ephemeral.js';
 import { federationEdus007 } from './007-federation-edus.js';
 import { remoteMedia009 } from './009-remote-media.js';
+import { openId010 } from './010-openid.js';
 
 export interface Migration {
   version: number;
@@ -27,4 +28,5 @@ export const MIGRATIONS: readonly Migration[] = [
   ephemeral006,
   federationEdus007,
   remoteMedia009,
+  openId010,
 ];
