@@ -23,6 +23,8 @@ const members = Number(process.argv[2] ?? 1000);
 const perSecond = Number(process.argv[3] ?? 10);
 const seconds = Number(process.argv[4] ?? 60);
 const PROCS_PER_MODE = 2;
+// MODES=ws or MODES=longpoll connects every member with that transport only (default: half each).
+const modes = process.env.MODES ?? 'both';
 // Room-scoped filter with room for a burst: no gaps even if a long poll comes back late.
 const FILTER = JSON.stringify({ room: { timeline: { limit: 100 }, state: { lazy_load_members: true } } });
 
@@ -34,9 +36,9 @@ const server = await startPrepared(prepared);
 const fleet = new Fleet();
 try {
   const tokens = prepared.users.map((u) => u.token);
-  const half = Math.floor(members / 2);
-  const ws = split(tokens.slice(0, half), PROCS_PER_MODE);
-  const lp = split(tokens.slice(half), PROCS_PER_MODE);
+  const half = modes === 'ws' ? members : modes === 'longpoll' ? 0 : Math.floor(members / 2);
+  const ws = half > 0 ? split(tokens.slice(0, half), PROCS_PER_MODE) : [];
+  const lp = half < members ? split(tokens.slice(half), PROCS_PER_MODE) : [];
   let addr = 2;
   const t1 = Date.now();
   const result = await fleet.start([
@@ -83,6 +85,7 @@ try {
   const sendPhaseMs = Date.now() - start;
   const b = processStats(server.pid);
   await sleep(15_000); // stragglers (an overloaded server coalesces deliveries)
+  const c = processStats(server.pid);
   const report = await fleet.report();
   const lat = Float64Array.from(report.latencies).sort();
   const expected = total * members;
@@ -97,6 +100,7 @@ try {
   );
   console.log(
     `server CPU ${((100 * (b.cpuMs - a.cpuMs)) / sendPhaseMs).toFixed(0)}% of one core while sending, RSS ${b.rssMiB.toFixed(0)} MiB; ` +
+      `per delivery ${((1000 * (c.cpuMs - a.cpuMs)) / Math.max(1, lat.length)).toFixed(0)} µs server CPU (send phase + stragglers); ` +
       `client errors ${report.errors}, unexpected closes ${report.closedUnexpectedly}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`,
   );
 } finally {

@@ -30,6 +30,9 @@ import { Rooms } from './room-engine/rooms.js';
 import type { Storage } from './storage/storage.js';
 import { SyncEngine } from './sync-engine/sync-engine.js';
 
+/** Presence changes wake readers in batches (PresenceDeps.wakeCoalesceMs): 1,000 members coming online is then a few wakes per member, not 1,000. */
+const PRESENCE_WAKE_COALESCE_MS = 50;
+
 export interface AppContext {
   readonly config: Config;
   readonly serverName: string;
@@ -143,6 +146,7 @@ export function createAppContext(parts: AppContextParts): AppContext {
     joinedRooms: (userId) => joinedRoomIds(events, userId),
     visibleTo: (viewer, others) => sharingRoomWith(events, viewer, others),
     onListenerError: listenerError,
+    wakeCoalesceMs: PRESENCE_WAKE_COALESCE_MS,
   });
   const toDevice = new ToDeviceService(parts.storage, notifier, now, parts.config.server_name, listenerError);
   const deviceLists = new DeviceListService(parts.storage, notifier, parts.config.server_name, listenerError);

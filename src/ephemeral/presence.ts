@@ -83,6 +83,12 @@ export interface PresenceDeps {
   /** Whether `viewer` may see `others`' presence (shares a room); returns those who pass. */
   visibleTo: (viewer: string, others: readonly string[]) => Promise<Set<string>>;
   onListenerError?: (err: unknown) => void;
+  /**
+   * Wake readers for presence changes at most once per this many ms, with the keys of every
+   * change in that window (0 or absent: at once). Many members coming online together (a restart,
+   * a fan-out bench) would otherwise wake every member of a big room once per arrival.
+   */
+  wakeCoalesceMs?: number;
 }
 
 const DEFAULT_STATUS: PresenceStatus = { state: 'online', statusMsg: null };
@@ -96,6 +102,8 @@ export class PresenceService {
   private readonly timers: DeadlineQueue<string>;
   /** Local users' presence changes (for the federation sender: `m.presence` EDUs). */
   readonly localChanges: Listeners<[PresenceUpdate]>;
+  /** Keys of changes not yet notified (see PresenceDeps.wakeCoalesceMs) and the timer that will. */
+  private pendingWake: { keys: Set<string>; timer: NodeJS.Timeout } | undefined;
 
   constructor(private readonly deps: PresenceDeps) {
     this.position = deps.now();
@@ -253,6 +261,25 @@ export class PresenceService {
 
   close(): void {
     this.timers.close();
+    if (this.pendingWake) clearTimeout(this.pendingWake.timer);
+    this.pendingWake = undefined;
+  }
+
+  private wake(keys: readonly string[]): void {
+    const ms = this.deps.wakeCoalesceMs ?? 0;
+    if (ms <= 0) {
+      this.deps.notifier.notify('presence', keys);
+      return;
+    }
+    if (!this.pendingWake) {
+      const timer = setTimeout(() => {
+        const pending = this.pendingWake;
+        this.pendingWake = undefined;
+        if (pending) this.deps.notifier.notify('presence', pending.keys);
+      }, ms);
+      this.pendingWake = { keys: new Set(), timer };
+    }
+    for (const k of keys) this.pendingWake.keys.add(k);
   }
 
   private firstAfter(position: number): number {
@@ -348,7 +375,7 @@ export class PresenceService {
     rooms.then(
       (r) => {
         if (u.rooms === rooms) u.roomList = r;
-        this.deps.notifier.notify('presence', [userId, ...r]);
+        this.wake([userId, ...r]);
       },
       (err) => this.deps.onListenerError?.(err),
     );

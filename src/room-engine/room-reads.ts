@@ -20,6 +20,13 @@ export interface Viewer {
 export class RoomReads {
   /** Room versions never change. */
   private readonly versions = new Map<string, RoomVersion>();
+  /**
+   * Per state map and user: what visibility needs from it. State maps are shared, immutable cached
+   * objects and the events they name never change in the fields read here (redaction keeps
+   * `membership` and `history_visibility`), so one event fanned out to a room's members, and the
+   * next message sharing the same state, look each member up once.
+   */
+  private readonly visibility = new WeakMap<StateMap, Map<string, VisibilitySnapshot>>();
 
   constructor(
     private readonly store: EventStore,
@@ -28,12 +35,21 @@ export class RoomReads {
 
   private async snapshot(state: StateMap | undefined, userId: string): Promise<VisibilitySnapshot> {
     if (!state) return { historyVisibility: 'shared', membership: undefined };
+    let perUser = this.visibility.get(state);
+    const known = perUser?.get(userId);
+    if (known) return known;
     const hvId = state.get(stateKeyOf('m.room.history_visibility', ''));
     const memberId = state.get(stateKeyOf('m.room.member', userId));
     const events = await this.store.getEvents([hvId, memberId].filter((x): x is string => x !== undefined));
     const hv = hvId === undefined ? undefined : events.get(hvId)?.event.content;
     const m = memberId === undefined ? undefined : events.get(memberId)?.event.content.membership;
-    return { historyVisibility: historyVisibilityOf(hv), membership: typeof m === 'string' ? m : undefined };
+    const snap: VisibilitySnapshot = { historyVisibility: historyVisibilityOf(hv), membership: typeof m === 'string' ? m : undefined };
+    if (!perUser) {
+      perUser = new Map();
+      this.visibility.set(state, perUser);
+    }
+    perUser.set(userId, snap);
+    return snap;
   }
 
   /**

@@ -28,6 +28,8 @@ const MAX_PLAN_MEMOS = 20_000;
  * long time) walks every joined room instead of scanning that much of the stream.
  */
 const MAX_CHANGED_ROOMS_SCAN = 10_000;
+/** Changed-room answers kept per stream range (every member woken by one event asks the same range). */
+const MAX_CHANGE_MEMOS = 64;
 
 export interface SyncRequest {
   viewer: Required<Viewer>;
@@ -63,6 +65,8 @@ export class SyncBuilder {
   private readonly unreadCounter: UnreadCounter;
   /** Per user: their room plans and the events position they describe (see plansFor). */
   private readonly plans = new Map<string, { at: number; plans: readonly RoomPlan[] }>();
+  /** Per stream range `from:to`: the rooms with events in it. Ranges below the max position never change. */
+  private readonly changeMemos = new Map<string, Promise<{ rooms: ReadonlySet<string>; memberEvents: boolean }>>();
 
   constructor(
     private readonly storage: Storage,
@@ -82,7 +86,7 @@ export class SyncBuilder {
     const incremental = since !== undefined && !req.fullState;
     const changes =
       incremental && current.events - since.events <= MAX_CHANGED_ROOMS_SCAN
-        ? await this.storage.events.getRoomsChangedBetween(since.events, current.events)
+        ? await this.roomsChangedBetween(since.events, current.events)
         : undefined;
     const plans = await this.plansFor(viewer.userId, current.events, since, changes?.memberEvents);
     // Each stream is read only if it moved: a woken long poll usually has news on one stream only.
@@ -164,6 +168,24 @@ export class SyncBuilder {
   }
 
   /**
+   * Storage's changed rooms in (from, to], shared by the syncs asking the same range. Stream
+   * positions are assigned in commit order, so a range ending at or below the position read by
+   * `currentToken` is final. The caller gets its own set (it adds rooms to it).
+   */
+  private async roomsChangedBetween(from: number, to: number): Promise<{ rooms: Set<string>; memberEvents: boolean }> {
+    const key = `${from}:${to}`;
+    let memo = this.changeMemos.get(key);
+    if (!memo) {
+      memo = this.storage.events.getRoomsChangedBetween(from, to);
+      this.changeMemos.set(key, memo);
+      memo.catch(() => this.changeMemos.delete(key));
+      if (this.changeMemos.size > MAX_CHANGE_MEMOS) this.changeMemos.delete(this.changeMemos.keys().next().value as string);
+    }
+    const { rooms, memberEvents } = await memo;
+    return { rooms: new Set(rooms), memberEvents };
+  }
+
+  /**
    * The user's rooms as of `upTo`, reusing the plans of the user's previous build when no
    * membership event happened since: they stay right as long as no member event lies between the
    * position they were read at and `upTo`, which is known when that position is within
@@ -173,8 +195,10 @@ export class SyncBuilder {
   private async plansFor(userId: string, upTo: number, since: SyncToken | undefined, memberEvents: boolean | undefined): Promise<readonly RoomPlan[]> {
     const memo = this.plans.get(userId);
     if (memo && since && memberEvents === false && memo.at >= since.events && memo.at <= upTo) {
+      // Still right at `upTo` (no member event up to there): record that, or the next sync, whose
+      // `since` is this `upTo`, would find the memo too old and query again.
       this.plans.delete(userId);
-      this.plans.set(userId, memo);
+      this.plans.set(userId, { at: upTo, plans: memo.plans });
       return memo.plans;
     }
     const plans = await this.roomPlans(userId, upTo);

@@ -195,3 +195,32 @@ test('currentOf: current presence of users the server knows; changesFor with the
   assert.deepEqual((await presence.changesFor('@z:x', 0, to, ['!r:x'])).map((e) => e.sender), ['@a:x']);
   assert.deepEqual(await presence.changesFor('@z:x', 0, to, ['!other:x']), []);
 });
+
+test('with wakeCoalesceMs, changes in one window wake readers once, with every change visible', async () => {
+  const notifier = new InProcessNotifier();
+  const presence = new PresenceService({
+    store: { getStatus: async () => undefined, setStatus: async () => {} },
+    notifier,
+    now: () => 1_000_000,
+    config: { idleAfterMs: 60_000, offlineGraceMs: 500 },
+    joinedRooms: async () => ['!r:x'],
+    visibleTo: async (_viewer, others) => new Set(others),
+    wakeCoalesceMs: 20,
+  });
+  try {
+    const mark = notifier.mark();
+    const wakes: string[] = [];
+    const reader = notifier.waitFor(['!r:x'], 5000, undefined, mark).then((s) => wakes.push(String(s)));
+    await presence.connectionOpened('@a:x', 'D1');
+    await presence.connectionOpened('@b:x', 'D1');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(notifier.mark(), mark, 'nothing notified before the window ends');
+    await reader;
+    assert.deepEqual(wakes, ['presence']);
+    assert.equal(notifier.mark(), mark + 1, 'both changes in one notification');
+    assert.equal((await presence.getPresence('@a:x')).presence, 'online');
+    assert.equal((await presence.getPresence('@b:x')).presence, 'online');
+  } finally {
+    presence.close();
+  }
+});

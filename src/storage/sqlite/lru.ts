@@ -1,21 +1,49 @@
-/** A small least-recently-used map; JS Maps iterate in insertion order. */
+/**
+ * A bounded cache that evicts the least recently used entries, in two generations: hits in the
+ * current generation are a plain Map lookup (no delete-and-reinsert per hit, which under a fan-out
+ * made Map churn a visible cost); an entry found in the previous generation moves to the current
+ * one; when the current one reaches `size`, it becomes the previous one and the old previous is
+ * dropped. So it holds at least the `size` most recently used entries, and at most 2 × size.
+ */
 export class Lru<K, V> {
-  private readonly map = new Map<K, V>();
-  constructor(private readonly size: number) {}
+  private current = new Map<K, V>();
+  private previous = new Map<K, V>();
+  private readonly size: number;
+
+  constructor(size: number) {
+    this.size = Math.max(1, size);
+  }
+
   get(k: K): V | undefined {
-    const v = this.map.get(k);
-    if (v !== undefined) {
-      this.map.delete(k);
-      this.map.set(k, v);
+    const v = this.current.get(k);
+    if (v !== undefined) return v;
+    const old = this.previous.get(k);
+    if (old !== undefined) {
+      this.previous.delete(k);
+      this.put(k, old);
     }
-    return v;
+    return old;
   }
+
   clear(): void {
-    this.map.clear();
+    this.current.clear();
+    this.previous.clear();
   }
+
   set(k: K, v: V): void {
-    this.map.delete(k);
-    this.map.set(k, v);
-    if (this.map.size > this.size) this.map.delete(this.map.keys().next().value as K);
+    if (this.current.has(k)) {
+      this.current.set(k, v);
+      return;
+    }
+    this.previous.delete(k);
+    this.put(k, v);
+  }
+
+  private put(k: K, v: V): void {
+    this.current.set(k, v);
+    if (this.current.size >= this.size) {
+      this.previous = this.current;
+      this.current = new Map();
+    }
   }
 }
