@@ -9,9 +9,9 @@ import { buildEvent } from '../src/core/event-builder.js';
 import type { JsonObject } from '../src/core/json.js';
 import type { Pdu } from '../src/core/pdu.js';
 import { getRoomVersion, type RoomVersion } from '../src/rooms/versions.js';
-import { api, assertError, registerUser, type TestUser } from './harness/client.js';
+import { api, assertError, type TestUser } from './harness/client.js';
 import { eventually } from './harness/eventually.js';
-import { type Federation, fedRequest, signedFedRequest, startFederation } from './harness/federation.js';
+import { type Federation, fedRequest, signedFedRequest, startPair } from './harness/federation.js';
 import { createRoomAs, waitFor } from './harness/room-helpers.js';
 import type { TestServer } from './harness/server.js';
 
@@ -25,18 +25,14 @@ describe('federation gaps: remote profiles, OpenID, invite v1, query types', () 
   let bob: TestUser;
 
   before(async () => {
-    fed = await startFederation(['hs1.test', 'hs2.test'], {
+    ({ fed, hs1, hs2, alice, bob } = await startPair({
       // dead.test points at a port where nothing listens.
       config: (name) => ({
         federation: { resolve: { 'dead.test': '127.0.0.1:1' } },
         // Short enough to watch a token expire.
         ...(name === 'hs1.test' ? { auth: { openid_token_lifetime_ms: 3000 } } : {}),
       }),
-    });
-    hs1 = fed.get('hs1.test').server;
-    hs2 = fed.get('hs2.test').server;
-    alice = await registerUser(hs1, 'alice');
-    bob = await registerUser(hs2, 'bob');
+    }));
     const set = await api(hs1, 'PUT', `/_matrix/client/v3/profile/${enc(alice.userId)}/displayname`, {
       token: alice.accessToken,
       body: { displayname: 'Alice Liddell' },
