@@ -31,11 +31,7 @@ interface Scene {
 
 async function scene(): Promise<Scene> {
   const fed = new TestFederation();
-  const hs1 = await fed.addServer('hs1.test', ['alice']);
-  const hs2 = await fed.addServer('hs2.test', ['bob']);
-  const roomId = await hs1.rooms.createRoom(ALICE, { preset: 'public_chat' });
-  await hs2.rooms.join('@bob:hs2.test', roomId, undefined, ['hs1.test']);
-  await fed.flush();
+  const { hs1, hs2, roomId } = await fed.publicRoomAcrossTwo();
   const version = getRoomVersion((await hs1.storage.events.getRoom(roomId))!.version)!;
   const [known] = await hs2.storage.events.getForwardExtremities(roomId);
 

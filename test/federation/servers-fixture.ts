@@ -73,6 +73,19 @@ export class TestFederation {
     return server;
   }
 
+  /**
+   * The common start: hs1.test (alice and `hs1Users`) creates a public room and bob of hs2.test
+   * joins it over federation. `hs2Db` keeps hs2's database in a file (to reopen it).
+   */
+  async publicRoomAcrossTwo(opts: { hs1Users?: string[]; hs2Db?: string } = {}): Promise<{ hs1: TestServer; hs2: TestServer; roomId: string }> {
+    const hs1 = await this.addServer('hs1.test', ['alice', ...(opts.hs1Users ?? [])]);
+    const hs2 = await this.addServer('hs2.test', ['bob'], opts.hs2Db);
+    const roomId = await hs1.rooms.createRoom('@alice:hs1.test', { preset: 'public_chat' });
+    await hs2.rooms.join('@bob:hs2.test', roomId, undefined, ['hs1.test']);
+    await this.flush();
+    return { hs1, hs2, roomId };
+  }
+
   /** Waits until every queued delivery is done. */
   async flush(): Promise<void> {
     let last: Promise<void> | undefined;

@@ -53,11 +53,7 @@ function handlerFor(server: TestServer, client: RemoteFetcher, storage = server.
 
 test('a PDU past a gap that get_missing_events cannot close is checked against the state at the gap (/state_ids)', async () => {
   const fed = new TestFederation();
-  const hs1 = await fed.addServer('hs1.test', ['alice']);
-  const hs2 = await fed.addServer('hs2.test', ['bob']);
-  const roomId = await hs1.rooms.createRoom('@alice:hs1.test', { preset: 'public_chat' });
-  await hs2.rooms.join('@bob:hs2.test', roomId, undefined, ['hs1.test']);
-  await fed.flush();
+  const { hs1, hs2, roomId } = await fed.publicRoomAcrossTwo();
 
   // hs2 misses a topic change and more events than one get_missing_events (20) brings.
   hs2.down = true;
@@ -96,11 +92,7 @@ test('a transaction is answered the same after a restart: results are kept per o
   const dir = mkdtempSync(join(tmpdir(), 'comet-txn-'));
   try {
     const fed = new TestFederation();
-    const hs1 = await fed.addServer('hs1.test', ['alice']);
-    const hs2 = await fed.addServer('hs2.test', ['bob'], join(dir, 'hs2.db'));
-    const roomId = await hs1.rooms.createRoom('@alice:hs1.test', { preset: 'public_chat' });
-    await hs2.rooms.join('@bob:hs2.test', roomId, undefined, ['hs1.test']);
-    await fed.flush();
+    const { hs1, hs2, roomId } = await fed.publicRoomAcrossTwo({ hs2Db: join(dir, 'hs2.db') });
     hs2.down = true;
     const msg = await hs1.rooms.sendMessage(roomId, '@alice:hs1.test', 'm.room.message', { body: 'once' }, TXN('once'));
     const pdu = (await hs1.storage.events.getEvent(msg))!.event.pdu;
@@ -155,11 +147,7 @@ test('the server ACL is applied per PDU: a denied origin’s PDU is refused with
 
 test('the PDUs of a transaction are checked in turn and stored in one storage call, each with its own result', async () => {
   const fed = new TestFederation();
-  const hs1 = await fed.addServer('hs1.test', ['alice', 'carol']);
-  const hs2 = await fed.addServer('hs2.test', ['bob']);
-  const roomId = await hs1.rooms.createRoom('@alice:hs1.test', { preset: 'public_chat' });
-  await hs2.rooms.join('@bob:hs2.test', roomId, undefined, ['hs1.test']);
-  await fed.flush();
+  const { hs1, hs2, roomId } = await fed.publicRoomAcrossTwo({ hs1Users: ['carol'] });
 
   // While hs2 hears nothing: messages, a topic, a new member and her first message (which cites
   // her join, an event of the same transaction, as an auth event), a power level change.
@@ -243,11 +231,7 @@ test('the PDUs of a transaction are checked in turn and stored in one storage ca
 
 test('with EDUs the answer is stored once they are applied, so a crash before that leaves the transaction to be retried whole', async () => {
   const fed = new TestFederation();
-  const hs1 = await fed.addServer('hs1.test', ['alice']);
-  const hs2 = await fed.addServer('hs2.test', ['bob']);
-  const roomId = await hs1.rooms.createRoom('@alice:hs1.test', { preset: 'public_chat' });
-  await hs2.rooms.join('@bob:hs2.test', roomId, undefined, ['hs1.test']);
-  await fed.flush();
+  const { hs1, hs2, roomId } = await fed.publicRoomAcrossTwo();
   hs2.down = true;
   const msg = await hs1.rooms.sendMessage(roomId, '@alice:hs1.test', 'm.room.message', { body: 'with an EDU' }, TXN('edu'));
   await fed.flush();
