@@ -8,9 +8,8 @@
  * Run: node dist/bench/sync-latency.js
  * (SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server.)
  */
-import { Agent, request } from 'node:http';
 import { startServer, type TestServer } from '../spec-tests/harness/server.js';
-import { cpuMs } from './load-client.js';
+import { cpuMs, LoadClient, type Reply } from './load-client.js';
 
 const USERS = Number(process.env.USERS ?? 200);
 const SENDS = Number(process.env.SENDS ?? 50);
@@ -20,36 +19,10 @@ const PER_SEND_DEADLINE_MS = 10_000;
 // biome-ignore lint/suspicious/noExplicitAny: raw JSON from the wire
 type Json = any;
 
-const agent = new Agent({ keepAlive: true, maxSockets: USERS + 20 });
 let server: TestServer | undefined;
+let client: LoadClient | undefined;
 
-function http(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: Json }> {
-  const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${server!.baseUrl}${path}`,
-      {
-        method,
-        agent,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, body: text === '' ? undefined : JSON.parse(text) });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
-}
+const http = (method: string, path: string, token?: string, body?: unknown): Promise<Reply> => client!.request(method, path, token, body);
 
 async function ok(method: string, path: string, token?: string, body?: unknown): Promise<Json> {
   const res = await http(method, path, token, body);
@@ -73,6 +46,7 @@ async function main(): Promise<void> {
     config: { shutdown_grace_ms: 500, rate_limits: { send: { per_second: 100_000, burst: 100_000 } } },
     nodeArgs: process.env.SERVER_NODE_ARGS?.split(' ').filter((a) => a !== ''),
   });
+  client = new LoadClient(server.baseUrl, USERS + 20);
   console.log(`server at ${server.baseUrl}; ${USERS} users, ${SENDS} sends`);
 
   const tokens: string[] = new Array(USERS);
@@ -168,6 +142,6 @@ try {
   process.exitCode = 1;
   await server?.stop('SIGKILL');
 } finally {
-  agent.destroy();
+  client?.close();
   server?.cleanup();
 }
