@@ -27,5 +27,18 @@ export function createLogger(level: string): Logger {
       }
     },
   };
-  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, stream);
+  return pino({ level, base: undefined, timestamp: isoTime }, stream);
+}
+
+let stampMs = Number.NaN;
+let stamp = '';
+
+/** pino's ISO timestamp, formatted once per millisecond (a busy server logs many lines in one). */
+function isoTime(): string {
+  const now = Date.now();
+  if (now !== stampMs) {
+    stampMs = now;
+    stamp = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return stamp;
 }
