@@ -6,13 +6,14 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
 import type { Duplex } from 'node:stream';
-import { Router, type RouterContext } from '@koa/router';
+import { Router } from '@koa/router';
 import Koa from 'koa';
 import type { AppContext } from '../app-context.js';
 import type { JsonObject } from '../core/json.js';
 import type { Logger } from '../logger.js';
 import { authenticate } from './auth.js';
 import { rawBodyStream, readJsonObjectBody } from './body.js';
+import { RouteIndex } from './dispatch.js';
 import { HttpError, invalidParam, limitExceeded, unknownError, unrecognized } from './errors.js';
 import type { Requester, Route } from './route.js';
 
@@ -46,7 +47,7 @@ export interface HttpApp {
 }
 
 /** `{name}` (spec syntax) → `:name` (path-to-regexp syntax). */
-function routerPath(path: string): string {
+export function routerPath(path: string): string {
   return path.replace(/\{(\w+)\}/g, ':$1');
 }
 
@@ -107,13 +108,20 @@ export function createHttpApp(app: AppContext, routes: readonly Route[]): HttpAp
     ctx.status = 204;
   });
 
+  // The router holds the routes (and answers 404 vs 405 below); requests are dispatched through an
+  // index over its layers (dispatch.ts) rather than its own per-request scan.
+  const index = new RouteIndex<Route>();
   for (const route of routes) {
     const method = route.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete';
-    router[method](routerPath(route.path), async (ctx) => {
-      await runPipeline(app, route, ctx);
-    });
+    const before = router.stack.length;
+    router[method](routerPath(route.path), async () => {});
+    for (const layer of router.stack.slice(before)) index.add(layer, route);
   }
-  koa.use(router.routes());
+  koa.use(async (ctx, next) => {
+    const match = index.match(ctx.method, ctx.path);
+    if (!match) return next();
+    await runPipeline(app, match.value, ctx, match.params);
+  });
 
   koa.use(async (ctx) => {
     if (ctx.state.reply !== undefined || ctx.body !== undefined) return;
@@ -129,7 +137,12 @@ export function createHttpApp(app: AppContext, routes: readonly Route[]): HttpAp
   return http;
 }
 
-async function runPipeline(app: AppContext, route: Route, ctx: RouterContext<State>): Promise<void> {
+async function runPipeline(
+  app: AppContext,
+  route: Route,
+  ctx: Koa.ParameterizedContext<State>,
+  params: Record<string, string>,
+): Promise<void> {
   // The router hands an undecodable `%` escape (`%FF`, a lone `%`) to the handler verbatim, where it
   // would be taken for a literal event type, state key or account-data type.
   const path = ctx.path;
@@ -158,7 +171,7 @@ async function runPipeline(app: AppContext, route: Route, ctx: RouterContext<Sta
   let gone: AbortController | undefined;
   const res = await route.handle({
     app,
-    params: ctx.params ?? {},
+    params,
     rawBody,
     rawQuery: query,
     requester,
