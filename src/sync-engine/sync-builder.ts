@@ -7,13 +7,14 @@ import type { JsonObject } from '../core/json.js';
 import { type StateMap, splitStateKey, stateKeyOf } from '../core/pdu.js';
 import type { Viewer } from '../room-engine/room-reads.js';
 import { STRIPPED_STATE_TYPES, toStrippedState } from '../rooms/client-event.js';
-import type { MembershipRecord } from '../storage/event-store.js';
+import type { MembershipRecord, RoomsChanged } from '../storage/event-store.js';
 import type { AccountDataChange, Storage } from '../storage/storage.js';
 import { accountDataPasses, effectiveLimit, type Filter, roomPasses } from '../sync/filter.js';
 import type { LazyMemberCache } from '../sync/lazy-members.js';
 import { selectLazyMembers } from '../sync/lazy-members.js';
 import { formatTopoToken, type SyncToken, topoBefore } from '../sync/sync-token.js';
 import { emptySections, type RealtimeSections, type RealtimeSync } from './realtime-sections.js';
+import { type FormattedState, RoomDeltas } from './room-deltas.js';
 import { asJson, type RoomHistory } from './room-history.js';
 import { heroesOf, type RoomSnapshot, RoomSnapshots, recentSince, stateAtFromSnapshot, unredactedIn } from './room-snapshots.js';
 import { UnreadCounter } from './unread-counter.js';
@@ -51,6 +52,8 @@ export interface SyncResult {
   next: SyncToken;
 }
 
+type Changes = RoomsChanged & { memberEvents: boolean };
+
 interface RoomPlan {
   roomId: string;
   membership: string;
@@ -63,10 +66,11 @@ export class SyncBuilder {
   /** Per-room data shared by the syncs built at one position (the members woken by one event). */
   private readonly snapshots: RoomSnapshots;
   private readonly unreadCounter: UnreadCounter;
+  private readonly deltas: RoomDeltas;
   /** Per user: their room plans and the events position they describe (see plansFor). */
   private readonly plans = new Map<string, { at: number; plans: readonly RoomPlan[] }>();
   /** Per stream range `from:to`: the rooms with events in it. Ranges below the max position never change. */
-  private readonly changeMemos = new Map<string, Promise<{ rooms: ReadonlySet<string>; memberEvents: boolean }>>();
+  private readonly changeMemos = new Map<string, Promise<RoomsChanged>>();
 
   constructor(
     private readonly storage: Storage,
@@ -75,6 +79,7 @@ export class SyncBuilder {
     private readonly realtime?: RealtimeSync,
   ) {
     this.snapshots = new RoomSnapshots(storage.events);
+    this.deltas = new RoomDeltas(history);
     this.unreadCounter = new UnreadCounter(storage);
   }
 
@@ -122,7 +127,13 @@ export class SyncBuilder {
       const changedSinceLast = since === undefined || plan.at > since.events;
       if (plan.membership === 'join') {
         if (changedRooms && !changedRooms.has(plan.roomId)) continue;
-        const section = await this.roomSection(req, plan, current.events, relevantAd, true, rt.ephemeral.get(plan.roomId) ?? []);
+        const eph = rt.ephemeral.get(plan.roomId) ?? [];
+        // A member who stayed joined through a gap without membership changes in the room gets the
+        // room's shared delta; anyone else (a join, a leave and rejoin, a long gap) the full walk.
+        const shared = since !== undefined && changes !== undefined && !changes.memberRooms.has(plan.roomId) && plan.at <= since.events;
+        const section = shared
+          ? await this.sharedSection(req, since, plan.roomId, current.events, relevantAd, eph)
+          : await this.roomSection(req, plan, current.events, relevantAd, true, eph);
         if (section) join[plan.roomId] = section;
       } else if (plan.membership === 'invite' && changedSinceLast) {
         invite[plan.roomId] = { invite_state: { events: await this.strippedState(plan) } };
@@ -172,7 +183,7 @@ export class SyncBuilder {
    * positions are assigned in commit order, so a range ending at or below the position read by
    * `currentToken` is final. The caller gets its own set (it adds rooms to it).
    */
-  private async roomsChangedBetween(from: number, to: number): Promise<{ rooms: Set<string>; memberEvents: boolean }> {
+  private async roomsChangedBetween(from: number, to: number): Promise<Changes> {
     const key = `${from}:${to}`;
     let memo = this.changeMemos.get(key);
     if (!memo) {
@@ -181,8 +192,8 @@ export class SyncBuilder {
       memo.catch(() => this.changeMemos.delete(key));
       if (this.changeMemos.size > MAX_CHANGE_MEMOS) this.changeMemos.delete(this.changeMemos.keys().next().value as string);
     }
-    const { rooms, memberEvents } = await memo;
-    return { rooms: new Set(rooms), memberEvents };
+    const { rooms, memberRooms } = await memo;
+    return { rooms: new Set(rooms), memberRooms, memberEvents: memberRooms.size > 0 };
   }
 
   /**
@@ -293,9 +304,7 @@ export class SyncBuilder {
       ? await this.selectState(req, roomId, startState, sinceState, window.events.map((e) => e.event.sender), full, snap)
       : [];
 
-    const roomAd = adChanges
-      .filter((c) => c.roomId === roomId && roomPasses(filter.room.accountData, roomId) && accountDataPasses(filter.room.accountData, c.type))
-      .map((c) => ({ type: c.type, content: c.content }));
+    const roomAd = roomAccountData(adChanges, roomId, filter);
 
     if (!full && window.events.length === 0 && stateIds.length === 0 && roomAd.length === 0 && ephemeral.length === 0) return undefined;
 
@@ -319,6 +328,57 @@ export class SyncBuilder {
       section.unread_notifications = { ...counts };
     }
     return section;
+  }
+
+  /** A joined room's section built on the room's shared delta (see room-deltas.ts). */
+  private async sharedSection(
+    req: SyncRequest,
+    since: SyncToken,
+    roomId: string,
+    upTo: number,
+    adChanges: readonly AccountDataChange[],
+    ephemeral: JsonObject[],
+  ): Promise<JsonObject | undefined> {
+    const { viewer, filter } = req;
+    const snap = await this.snapshots.get(roomId, upTo);
+    const limit = effectiveLimit(filter.room.timeline, DEFAULT_TIMELINE_LIMIT, MAX_TIMELINE_LIMIT);
+    const delta = await this.deltas.get({ snap, from: since.events, filter, limit });
+    let state = delta.state;
+    if (filter.room.state.lazyLoadMembers) {
+      const memberState = new Map<string, string>();
+      for (const user of delta.senders) {
+        const id = delta.startState.get(stateKeyOf('m.room.member', user));
+        if (id !== undefined) memberState.set(user, id);
+      }
+      const selected = selectLazyMembers({
+        viewer: viewer.userId,
+        timelineSenders: delta.senders,
+        includeViewer: false,
+        memberState,
+        alreadySent: this.lazyCache.get(viewer.userId, viewer.deviceId, roomId),
+        includeRedundant: filter.room.state.includeRedundantMembers,
+      });
+      state = delta.stateWithoutMembers;
+      if (selected.size > 0) {
+        const members: FormattedState[] = [];
+        for (const user of selected) {
+          const m = await this.deltas.member(delta, user);
+          if (m) members.push(m);
+        }
+        state = [...state, ...members].sort((a, b) => a.streamOrdering - b.streamOrdering);
+        this.lazyCache.record(viewer.userId, viewer.deviceId, roomId, [...selected].map((u) => [u, memberState.get(u)!]));
+      }
+    }
+    const roomAd = roomAccountData(adChanges, roomId, filter);
+    if (delta.events.length === 0 && state.length === 0 && roomAd.length === 0 && ephemeral.length === 0) return undefined;
+    return {
+      timeline: { events: asJson(await this.deltas.timelineFor(delta, viewer)), limited: delta.limited, prev_batch: delta.prevBatch },
+      state: { events: asJson(state.map((s) => s.event)) },
+      account_data: { events: roomAd },
+      ephemeral: { events: ephemeral },
+      summary: summaryOf(snap, viewer.userId),
+      unread_notifications: { ...(await this.unreadCounter.counts(snap, viewer.userId, req.current)) },
+    };
   }
 
   /** The state event IDs for a room section: full state or the delta since the last sync, lazily loaded if asked. */
@@ -394,6 +454,12 @@ export class SyncBuilder {
     const aliased = typeof alias?.event.content.alias === 'string' && alias.event.content.alias !== '';
     return !named && !aliased;
   }
+}
+
+function roomAccountData(changes: readonly AccountDataChange[], roomId: string, filter: Filter): JsonObject[] {
+  return changes
+    .filter((c) => c.roomId === roomId && roomPasses(filter.room.accountData, roomId) && accountDataPasses(filter.room.accountData, c.type))
+    .map((c) => ({ type: c.type, content: c.content }));
 }
 
 function toPlan(m: MembershipRecord): RoomPlan {
