@@ -74,9 +74,9 @@ export class RoomDeltas {
   }
 
   /** The delta's timeline as `viewer` gets it: their own events carry their transaction ID. */
-  async timelineFor(delta: RoomDelta, viewer: Viewer): Promise<ClientEvent[]> {
+  async timelineFor(delta: RoomDelta, viewer: Viewer): Promise<readonly ClientEvent[]> {
+    if (viewer.deviceId === undefined || !delta.senders.includes(viewer.userId)) return delta.timeline;
     const out = [...delta.timeline];
-    if (viewer.deviceId === undefined) return out;
     for (let i = 0; i < delta.events.length; i++) {
       const e = delta.events[i];
       if (e.event.sender !== viewer.userId) continue;

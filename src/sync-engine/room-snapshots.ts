@@ -95,6 +95,7 @@ interface Entry {
 export class RoomSnapshots {
   /** Per room its latest snapshots, oldest first (see KEPT_PER_ROOM). */
   private readonly rooms = new Map<string, Entry[]>();
+  private lastTouched: string | undefined;
 
   constructor(private readonly store: EventStore) {}
 
@@ -102,7 +103,8 @@ export class RoomSnapshots {
     const entries = this.rooms.get(roomId) ?? [];
     const hit = entries.find((e) => e.position === position);
     if (hit) {
-      this.touch(roomId, entries);
+      // Every member woken by one event asks for the same room in a row: touch it once.
+      if (this.lastTouched !== roomId) this.touch(roomId, entries);
       return hit.snapshot;
     }
     const latest = entries.at(-1);
@@ -125,6 +127,7 @@ export class RoomSnapshots {
   }
 
   private touch(roomId: string, entries: Entry[]): void {
+    this.lastTouched = roomId;
     this.rooms.delete(roomId);
     this.rooms.set(roomId, entries);
     if (this.rooms.size > MAX_ROOMS) this.rooms.delete(this.rooms.keys().next().value as string);

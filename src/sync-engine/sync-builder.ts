@@ -52,7 +52,7 @@ export interface SyncResult {
   next: SyncToken;
 }
 
-type Changes = RoomsChanged & { memberEvents: boolean };
+type Changes = Readonly<RoomsChanged> & { memberEvents: boolean };
 
 interface RoomPlan {
   roomId: string;
@@ -69,6 +69,8 @@ export class SyncBuilder {
   private readonly deltas: RoomDeltas;
   /** Per user: their room plans and the events position they describe (see plansFor). */
   private readonly plans = new Map<string, { at: number; plans: readonly RoomPlan[] }>();
+  /** Per plans list (shared while the user's memberships stay put): the joined rooms and the keys to wait on. */
+  private readonly joined = new WeakMap<readonly RoomPlan[], { joinedRooms: string[]; wakeKeys: string[] }>();
   /** Per stream range `from:to`: the rooms with events in it. Ranges below the max position never change. */
   private readonly changeMemos = new Map<string, Promise<RoomsChanged>>();
 
@@ -98,7 +100,7 @@ export class SyncBuilder {
     const adMoved = since === undefined || since.accountData < current.accountData;
     const adChanges = adMoved ? await this.storage.accountData.changesSince(viewer.userId, since?.accountData ?? 0) : [];
     const relevantAd = adChanges.filter((c) => c.streamId <= current.accountData);
-    const joinedRooms = plans.filter((p) => p.membership === 'join').map((p) => p.roomId);
+    const { joinedRooms, wakeKeys } = this.joinedOf(viewer.userId, plans);
     const rt: RealtimeSections = this.realtime
       ? await this.realtime.sections({
           userId: viewer.userId,
@@ -112,11 +114,13 @@ export class SyncBuilder {
         })
       : emptySections(current);
 
-    const changedRooms = changes?.rooms;
-    if (changedRooms) {
-      for (const c of relevantAd) if (c.roomId !== null) changedRooms.add(c.roomId);
-      for (const roomId of rt.ephemeral.keys()) changedRooms.add(roomId);
+    // Rooms with news beyond their events: room account data and ephemeral events.
+    const alsoChanged = new Set<string>();
+    if (rt.ephemeral.size > 0 || relevantAd.length > 0) {
+      for (const roomId of rt.ephemeral.keys()) alsoChanged.add(roomId);
+      for (const c of relevantAd) if (c.roomId !== null) alsoChanged.add(c.roomId);
     }
+    const changedRooms = changes?.rooms;
 
     const join: JsonObject = {};
     const invite: JsonObject = {};
@@ -126,7 +130,7 @@ export class SyncBuilder {
       if (!roomPasses(filter.room, plan.roomId)) continue;
       const changedSinceLast = since === undefined || plan.at > since.events;
       if (plan.membership === 'join') {
-        if (changedRooms && !changedRooms.has(plan.roomId)) continue;
+        if (changedRooms && !changedRooms.has(plan.roomId) && !alsoChanged.has(plan.roomId)) continue;
         const eph = rt.ephemeral.get(plan.roomId) ?? [];
         // A member who stayed joined through a gap without membership changes in the room gets the
         // room's shared delta; anyone else (a join, a leave and rejoin, a long gap) the full walk.
@@ -173,15 +177,15 @@ export class SyncBuilder {
       device_lists: { changed: dl.changed, left: dl.left },
       device_one_time_keys_count: {},
     };
-    const wakeKeys = [viewer.userId, ...plans.filter((p) => p.membership === 'join').map((p) => p.roomId)];
-    const next = { ...current, toDevice: rt.toDeviceUpTo };
+    // The common case shares `current` (and so its formatted form) with every build at this position.
+    const next = rt.toDeviceUpTo === current.toDevice ? current : { ...current, toDevice: rt.toDeviceUpTo };
     return { body, empty, wakeKeys, next };
   }
 
   /**
    * Storage's changed rooms in (from, to], shared by the syncs asking the same range. Stream
    * positions are assigned in commit order, so a range ending at or below the position read by
-   * `currentToken` is final. The caller gets its own set (it adds rooms to it).
+   * `currentToken` is final. The sets are shared: read only.
    */
   private async roomsChangedBetween(from: number, to: number): Promise<Changes> {
     const key = `${from}:${to}`;
@@ -193,7 +197,7 @@ export class SyncBuilder {
       if (this.changeMemos.size > MAX_CHANGE_MEMOS) this.changeMemos.delete(this.changeMemos.keys().next().value as string);
     }
     const { rooms, memberRooms } = await memo;
-    return { rooms: new Set(rooms), memberRooms, memberEvents: memberRooms.size > 0 };
+    return { rooms, memberRooms, memberEvents: memberRooms.size > 0 };
   }
 
   /**
@@ -208,8 +212,7 @@ export class SyncBuilder {
     if (memo && since && memberEvents === false && memo.at >= since.events && memo.at <= upTo) {
       // Still right at `upTo` (no member event up to there): record that, or the next sync, whose
       // `since` is this `upTo`, would find the memo too old and query again.
-      this.plans.delete(userId);
-      this.plans.set(userId, { at: upTo, plans: memo.plans });
+      memo.at = upTo;
       return memo.plans;
     }
     const plans = await this.roomPlans(userId, upTo);
@@ -217,6 +220,16 @@ export class SyncBuilder {
     this.plans.set(userId, { at: upTo, plans });
     if (this.plans.size > MAX_PLAN_MEMOS) this.plans.delete(this.plans.keys().next().value as string);
     return plans;
+  }
+
+  private joinedOf(userId: string, plans: readonly RoomPlan[]): { joinedRooms: string[]; wakeKeys: string[] } {
+    let j = this.joined.get(plans);
+    if (!j) {
+      const joinedRooms = plans.filter((p) => p.membership === 'join').map((p) => p.roomId);
+      j = { joinedRooms, wakeKeys: [userId, ...joinedRooms] };
+      this.joined.set(plans, j);
+    }
+    return j;
   }
 
   /** The user's rooms with their membership as of stream position `upTo`. */
