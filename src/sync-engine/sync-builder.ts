@@ -6,8 +6,7 @@
 import type { JsonObject } from '../core/json.js';
 import { type StateMap, splitStateKey, stateKeyOf } from '../core/pdu.js';
 import type { Viewer } from '../room-engine/room-reads.js';
-import { STRIPPED_STATE_TYPES, toStrippedState } from '../rooms/client-event.js';
-import type { MembershipRecord, RoomsChanged } from '../storage/event-store.js';
+import type { RoomsChanged } from '../storage/event-store.js';
 import type { AccountDataChange, Storage } from '../storage/storage.js';
 import { accountDataPasses, effectiveLimit, type Filter, roomPasses } from '../sync/filter.js';
 import type { LazyMemberCache } from '../sync/lazy-members.js';
@@ -15,6 +14,7 @@ import { selectLazyMembers } from '../sync/lazy-members.js';
 import { formatTopoToken, type SyncToken, topoBefore } from '../sync/sync-token.js';
 import { emptySections, type RealtimeSections, type RealtimeSync } from './realtime-sections.js';
 import { type FormattedState, RoomDeltas } from './room-deltas.js';
+import { type RoomPlan, RoomPlans } from './room-plans.js';
 import { asJson, type RoomHistory } from './room-history.js';
 import { heroesOf, type RoomSnapshot, RoomSnapshots, recentSince, stateAtFromSnapshot, unredactedIn } from './room-snapshots.js';
 import { UnreadCounter } from './unread-counter.js';
@@ -22,7 +22,6 @@ import { UnreadCounter } from './unread-counter.js';
 const DEFAULT_TIMELINE_LIMIT = 10;
 const MAX_TIMELINE_LIMIT = 1000;
 const MAX_HEROES = 5;
-const MAX_PLAN_MEMOS = 20_000;
 /**
  * An incremental sync asks storage which rooms changed in (since, current] and looks only at
  * those, when the gap is at most this many stream positions; a longer gap (a client back after a
@@ -54,23 +53,12 @@ export interface SyncResult {
 
 type Changes = Readonly<RoomsChanged> & { memberEvents: boolean };
 
-interface RoomPlan {
-  roomId: string;
-  membership: string;
-  /** Stream position of the membership event. */
-  at: number;
-  eventId: string;
-}
-
 export class SyncBuilder {
   /** Per-room data shared by the syncs built at one position (the members woken by one event). */
   private readonly snapshots: RoomSnapshots;
   private readonly unreadCounter: UnreadCounter;
   private readonly deltas: RoomDeltas;
-  /** Per user: their room plans and the events position they describe (see plansFor). */
-  private readonly plans = new Map<string, { at: number; plans: readonly RoomPlan[] }>();
-  /** Per plans list (shared while the user's memberships stay put): the joined rooms and the keys to wait on. */
-  private readonly joined = new WeakMap<readonly RoomPlan[], { joinedRooms: string[]; wakeKeys: string[] }>();
+  private readonly plans: RoomPlans;
   /** Per stream range `from:to`: the rooms with events in it. Ranges below the max position never change. */
   private readonly changeMemos = new Map<string, Promise<RoomsChanged>>();
 
@@ -82,6 +70,7 @@ export class SyncBuilder {
   ) {
     this.snapshots = new RoomSnapshots(storage.events);
     this.deltas = new RoomDeltas(history);
+    this.plans = new RoomPlans(storage.events, history);
     this.unreadCounter = new UnreadCounter(storage);
   }
 
@@ -95,12 +84,12 @@ export class SyncBuilder {
       incremental && current.events - since.events <= MAX_CHANGED_ROOMS_SCAN
         ? await this.roomsChangedBetween(since.events, current.events)
         : undefined;
-    const plans = await this.plansFor(viewer.userId, current.events, since, changes?.memberEvents);
+    const plans = await this.plans.plansFor(viewer.userId, current.events, since, changes?.memberEvents);
     // Each stream is read only if it moved: a woken long poll usually has news on one stream only.
     const adMoved = since === undefined || since.accountData < current.accountData;
     const adChanges = adMoved ? await this.storage.accountData.changesSince(viewer.userId, since?.accountData ?? 0) : [];
     const relevantAd = adChanges.filter((c) => c.streamId <= current.accountData);
-    const { joinedRooms, wakeKeys } = this.joinedOf(viewer.userId, plans);
+    const { joinedRooms, wakeKeys } = this.plans.joinedOf(viewer.userId, plans);
     const rt: RealtimeSections = this.realtime
       ? await this.realtime.sections({
           userId: viewer.userId,
@@ -140,9 +129,9 @@ export class SyncBuilder {
           : await this.roomSection(req, plan, current.events, relevantAd, true, eph);
         if (section) join[plan.roomId] = section;
       } else if (plan.membership === 'invite' && changedSinceLast) {
-        invite[plan.roomId] = { invite_state: { events: await this.strippedState(plan) } };
+        invite[plan.roomId] = { invite_state: { events: await this.plans.strippedState(plan) } };
       } else if (plan.membership === 'knock' && changedSinceLast) {
-        knock[plan.roomId] = { knock_state: { events: await this.strippedState(plan) } };
+        knock[plan.roomId] = { knock_state: { events: await this.plans.strippedState(plan) } };
       } else if (plan.membership === 'leave' || plan.membership === 'ban') {
         const wanted = since === undefined || req.fullState ? filter.room.includeLeave : plan.at > since.events;
         if (!wanted) continue;
@@ -198,78 +187,6 @@ export class SyncBuilder {
     }
     const { rooms, memberRooms } = await memo;
     return { rooms, memberRooms, memberEvents: memberRooms.size > 0 };
-  }
-
-  /**
-   * The user's rooms as of `upTo`, reusing the plans of the user's previous build when no
-   * membership event happened since: they stay right as long as no member event lies between the
-   * position they were read at and `upTo`, which is known when that position is within
-   * (since, upTo] and storage said that range has no member events. A woken long poll is then
-   * spared its membership query.
-   */
-  private async plansFor(userId: string, upTo: number, since: SyncToken | undefined, memberEvents: boolean | undefined): Promise<readonly RoomPlan[]> {
-    const memo = this.plans.get(userId);
-    if (memo && since && memberEvents === false && memo.at >= since.events && memo.at <= upTo) {
-      // Still right at `upTo` (no member event up to there): record that, or the next sync, whose
-      // `since` is this `upTo`, would find the memo too old and query again.
-      memo.at = upTo;
-      return memo.plans;
-    }
-    const plans = await this.roomPlans(userId, upTo);
-    this.plans.delete(userId);
-    this.plans.set(userId, { at: upTo, plans });
-    if (this.plans.size > MAX_PLAN_MEMOS) this.plans.delete(this.plans.keys().next().value as string);
-    return plans;
-  }
-
-  private joinedOf(userId: string, plans: readonly RoomPlan[]): { joinedRooms: string[]; wakeKeys: string[] } {
-    let j = this.joined.get(plans);
-    if (!j) {
-      const joinedRooms = plans.filter((p) => p.membership === 'join').map((p) => p.roomId);
-      j = { joinedRooms, wakeKeys: [userId, ...joinedRooms] };
-      this.joined.set(plans, j);
-    }
-    return j;
-  }
-
-  /** The user's rooms with their membership as of stream position `upTo`. */
-  private async roomPlans(userId: string, upTo: number): Promise<RoomPlan[]> {
-    const out: RoomPlan[] = [];
-    for (const m of await this.storage.events.getRoomsForUser(userId)) {
-      if (m.forgotten) continue;
-      const plan = m.streamOrdering <= upTo ? toPlan(m) : await this.membershipAt(m.roomId, userId, upTo);
-      if (plan) out.push(plan);
-    }
-    return out;
-  }
-
-  /** A membership that changed after `upTo` (written while this sync was reading): what it was then. */
-  private async membershipAt(roomId: string, userId: string, upTo: number): Promise<RoomPlan | undefined> {
-    const state = await this.history.stateAtStream(roomId, upTo);
-    const id = state.get(stateKeyOf('m.room.member', userId));
-    const ev = id === undefined ? undefined : await this.storage.events.getEvent(id);
-    const m = ev?.event.content.membership;
-    return ev && typeof m === 'string' ? { roomId, membership: m, at: ev.streamOrdering, eventId: ev.event.eventId } : undefined;
-  }
-
-  private async strippedState(plan: RoomPlan): Promise<JsonObject[]> {
-    const before = await this.storage.events.getStateBefore(plan.eventId);
-    if (!before) {
-      // An invite or knock in a room this server is not in: the stripped state came with it over federation.
-      const ev = await this.storage.events.getEvent(plan.eventId);
-      if (ev) {
-        const unsigned = ev.event.pdu.unsigned ?? {};
-        const given = unsigned.invite_room_state ?? unsigned.knock_room_state;
-        const stripped = Array.isArray(given) ? given.filter((s): s is JsonObject => typeof s === 'object' && s !== null && !Array.isArray(s)) : [];
-        return [...stripped, toStrippedState(ev.event) as unknown as JsonObject];
-      }
-    }
-    const state = before ?? new Map<string, string>();
-    const ids = STRIPPED_STATE_TYPES.map((t) => state.get(stateKeyOf(t, ''))).filter((x): x is string => x !== undefined);
-    const events = await this.storage.events.getEvents([...ids, plan.eventId]);
-    return [...events.values()]
-      .sort((a, b) => a.streamOrdering - b.streamOrdering)
-      .map((e) => toStrippedState(e.event) as unknown as JsonObject);
   }
 
   /**
@@ -473,10 +390,6 @@ function roomAccountData(changes: readonly AccountDataChange[], roomId: string, 
   return changes
     .filter((c) => c.roomId === roomId && roomPasses(filter.room.accountData, roomId) && accountDataPasses(filter.room.accountData, c.type))
     .map((c) => ({ type: c.type, content: c.content }));
-}
-
-function toPlan(m: MembershipRecord): RoomPlan {
-  return { roomId: m.roomId, membership: m.membership, at: m.streamOrdering, eventId: m.eventId };
 }
 
 function summaryOf(snap: RoomSnapshot, userId: string): JsonObject {
