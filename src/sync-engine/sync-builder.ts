@@ -67,6 +67,8 @@ export class SyncBuilder {
     private readonly history: RoomHistory,
     private readonly lazyCache: LazyMemberCache,
     private readonly realtime?: RealtimeSync,
+    /** Off only to check the shared path against the per-member one (test/sync-engine/room-deltas.test.ts). */
+    private readonly shareRoomDeltas = true,
   ) {
     this.snapshots = new RoomSnapshots(storage.events);
     this.deltas = new RoomDeltas(history);
@@ -123,7 +125,7 @@ export class SyncBuilder {
         const eph = rt.ephemeral.get(plan.roomId) ?? [];
         // A member who stayed joined through a gap without membership changes in the room gets the
         // room's shared delta; anyone else (a join, a leave and rejoin, a long gap) the full walk.
-        const shared = since !== undefined && changes !== undefined && !changes.memberRooms.has(plan.roomId) && plan.at <= since.events;
+        const shared = this.shareRoomDeltas && since !== undefined && changes !== undefined && !changes.memberRooms.has(plan.roomId) && plan.at <= since.events;
         const section = shared
           ? await this.sharedSection(req, since, plan.roomId, current.events, relevantAd, eph)
           : await this.roomSection(req, plan, current.events, relevantAd, true, eph);
