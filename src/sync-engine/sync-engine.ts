@@ -43,10 +43,11 @@ export class SyncEngine {
     private readonly now: () => number,
     /** Typing, receipts, presence, to-device, device lists; without them those sections stay empty. */
     realtime?: RealtimeServices,
+    options: { shareRoomDeltas?: boolean } = {},
   ) {
     this.history = new RoomHistory(storage.events, reads);
     this.realtime = realtime && new RealtimeSync(realtime, storage.events);
-    this.builder = new SyncBuilder(storage, this.history, new LazyMemberCache(), this.realtime);
+    this.builder = new SyncBuilder(storage, this.history, new LazyMemberCache(), this.realtime, options.shareRoomDeltas ?? true);
   }
 
   /**
