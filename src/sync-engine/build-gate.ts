@@ -7,10 +7,14 @@
  * it survives into the old generation). In small waves the first responses leave at once and
  * each build's garbage dies young. Builds do not wait on one another, so a queue cannot deadlock.
  */
+/** How long queued builds may run back to back before other work gets a turn. */
+const YIELD_EVERY_MS = 5;
+
 export class BuildGate {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
   private head = 0;
+  private lastYield = 0;
 
   constructor(private readonly limit: number) {}
 
@@ -32,7 +36,15 @@ export class BuildGate {
         this.waiting.splice(0, this.head);
         this.head = 0;
       }
-      next();
+      // Queued builds would otherwise follow each other in one unbroken run of microtasks, and
+      // nothing else (the next message's send, a new long poll) could be read until all were done.
+      const now = performance.now();
+      if (now - this.lastYield >= YIELD_EVERY_MS) {
+        this.lastYield = now;
+        setImmediate(next);
+      } else {
+        next();
+      }
     } else {
       this.running--;
     }
