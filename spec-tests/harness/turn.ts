@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -30,6 +31,22 @@ function freeUdpPort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+function tcpPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** A port free for UDP and TCP alike: coturn listens on both, and a busy TCP side stops it answering. */
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await freeUdpPort();
+    if (await tcpPortFree(port)) return port;
+  }
 }
 
 /** One STUN Binding request; resolves true when a Binding success response comes back in time. */
@@ -94,8 +111,20 @@ export function startTurnFromConfig(secret: string, render: (place: TurnPlace) =
 }
 
 async function launchTurn(secret: string, argsFor: (place: TurnPlace) => string[]): Promise<TurnServer> {
+  // A port found free can be taken by another process before coturn binds it (parallel test
+  // files, a client's ephemeral port): start again on another one.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchTurnOnce(secret, argsFor);
+    } catch (err) {
+      if (attempt >= 3 || !String((err as Error).message).includes('Address already in use')) throw err;
+    }
+  }
+}
+
+async function launchTurnOnce(secret: string, argsFor: (place: TurnPlace) => string[]): Promise<TurnServer> {
   const dir = mkdtempSync(join(tmpdir(), 'comet-turn-'));
-  const port = await freeUdpPort();
+  const port = await freePort();
   // Relay ports from a range of our own so parallel test files rarely collide (coturn skips busy ports).
   const minPort = 40_000 + Math.floor(Math.random() * 200) * 100;
   const args = argsFor({ port, minPort, maxPort: minPort + 99, dir });
@@ -119,8 +148,9 @@ async function launchTurn(secret: string, argsFor: (place: TurnPlace) => string[
     if (spawnError) throw new Error(`cannot start turnserver (is coturn installed? .ci/run installs it): ${spawnError.message}`);
     if (proc.exitCode !== null) throw new Error(`turnserver exited (${proc.exitCode}):\n${out}`);
     if (await stunBinding(port, 200)) break;
-    if (Date.now() > deadline) {
+    if (Date.now() > deadline || out.includes('Address already in use')) {
       proc.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
       throw new Error(`turnserver did not answer STUN within ${START_DEADLINE_MS} ms:\n${out}`);
     }
   }

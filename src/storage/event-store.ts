@@ -7,6 +7,12 @@ import type { InboundTxnRecord } from './federation-store.js';
  * redactions. Only the event pipeline writes here (`persistEvent`); every read path reads.
  */
 
+export interface RoomsChanged {
+  rooms: Set<string>;
+  /** The rooms among them with an `m.room.member` event in the range. */
+  memberRooms: Set<string>;
+}
+
 export interface StoredEvent {
   event: RoomEvent;
   /** Global position in the order this server persisted events (negative for backfilled history). */
@@ -179,10 +185,9 @@ export interface EventStore {
   ): Promise<StoredEvent[]>;
   /**
    * The rooms with any event (timeline or not) within the stream range (fromExclusive, toInclusive]:
-   * a superset of the rooms whose timeline or state changed there (lets /sync skip the others);
-   * `memberEvents`: whether any of those events is an `m.room.member` event.
+   * a superset of the rooms whose timeline or state changed there (lets /sync skip the others).
    */
-  getRoomsChangedBetween(fromExclusive: number, toInclusive: number): Promise<{ rooms: Set<string>; memberEvents: boolean }>;
+  getRoomsChangedBetween(fromExclusive: number, toInclusive: number): Promise<RoomsChanged>;
   /** Timeline events of all the given rooms within a stream range, oldest first. */
   getEventsInRooms(roomIds: readonly string[], fromExclusive: number, toInclusive: number): Promise<StoredEvent[]>;
   /**

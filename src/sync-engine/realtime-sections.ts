@@ -79,7 +79,6 @@ export class RealtimeSync {
   async sections(req: RealtimeRequest): Promise<RealtimeSections> {
     const { since, current, filter } = req;
     const ephFilter = filter.room.ephemeral;
-    const rooms = req.joinedRooms.filter((r) => roomPasses(ephFilter, r));
     const ephemeral = new Map<string, JsonObject[]>();
     const add = (roomId: string, ev: JsonObject) => {
       // Only the type conditions apply: an ephemeral event has no single sender.
@@ -91,7 +90,8 @@ export class RealtimeSync {
     // A stream that did not move since the token has nothing to say: skip its reads (a woken long
     // poll usually has news on one stream only).
     const moved = (s: 'typing' | 'receipts' | 'presence' | 'deviceLists') => since === undefined || since[s] < current[s];
-    if (ephFilter.limit !== 0) {
+    if (ephFilter.limit !== 0 && (moved('typing') || moved('receipts'))) {
+      const rooms = req.joinedRooms.filter((r) => roomPasses(ephFilter, r));
       if (moved('typing')) {
         for (const [roomId, ev] of this.services.typing.changesFor(rooms, since?.typing ?? 0, current.typing)) add(roomId, ev);
       }

@@ -6,8 +6,8 @@
  *
  * A room's snapshot follows the events position forward: a newer position extends the previous
  * snapshot with the events in between, re-reading the members only when the room state changed.
- * Builds at an older position than the room's snapshot (a slow build overtaken by a newer event)
- * get a one-off snapshot that is not kept.
+ * The last few positions are kept; a build at an older position than those gets a one-off
+ * snapshot that is not kept.
  */
 import { type StateMap, stateKeyOf } from '../core/pdu.js';
 import type { EventStore, MembershipRecord, StoredEvent } from '../storage/event-store.js';
@@ -15,6 +15,12 @@ import type { EventStore, MembershipRecord, StoredEvent } from '../storage/event
 /** How many of the newest events a snapshot keeps for incremental unread counts. */
 const RECENT_LIMIT = 50;
 const MAX_ROOMS = 2000;
+/**
+ * Snapshots kept per room: a build that read the events position just before a newer event moved
+ * the room on (syncs woken by one message still running when the next arrives) still finds its
+ * snapshot, with the recent events its unread counts continue from, instead of a one-off without them.
+ */
+const KEPT_PER_ROOM = 4;
 const MAX_HEROES = 5;
 
 export interface RecentEvent {
@@ -87,18 +93,23 @@ interface Entry {
 }
 
 export class RoomSnapshots {
-  private readonly rooms = new Map<string, Entry>();
+  /** Per room its latest snapshots, oldest first (see KEPT_PER_ROOM). */
+  private readonly rooms = new Map<string, Entry[]>();
+  private lastTouched: string | undefined;
 
   constructor(private readonly store: EventStore) {}
 
   get(roomId: string, position: number): Promise<RoomSnapshot> {
-    const entry = this.rooms.get(roomId);
-    if (entry && entry.position === position) {
-      this.touch(roomId, entry);
-      return entry.snapshot;
+    const entries = this.rooms.get(roomId) ?? [];
+    const hit = entries.find((e) => e.position === position);
+    if (hit) {
+      // Every member woken by one event asks for the same room in a row: touch it once.
+      if (this.lastTouched !== roomId) this.touch(roomId, entries);
+      return hit.snapshot;
     }
-    if (entry && entry.position > position) return this.load(roomId, position);
-    const base = entry?.snapshot;
+    const latest = entries.at(-1);
+    if (latest && latest.position > position) return this.load(roomId, position);
+    const base = latest?.snapshot;
     const snapshot = base
       ? base.then(
           (b) => this.extend(b, position),
@@ -106,16 +117,19 @@ export class RoomSnapshots {
         )
       : this.load(roomId, position);
     const next = { position, snapshot };
-    this.touch(roomId, next);
+    const kept = [...entries.slice(1 - KEPT_PER_ROOM), next];
+    this.touch(roomId, kept);
     snapshot.catch(() => {
-      if (this.rooms.get(roomId) === next) this.rooms.delete(roomId);
+      const now = this.rooms.get(roomId);
+      if (now?.includes(next)) this.rooms.set(roomId, now.filter((e) => e !== next));
     });
     return snapshot;
   }
 
-  private touch(roomId: string, entry: Entry): void {
+  private touch(roomId: string, entries: Entry[]): void {
+    this.lastTouched = roomId;
     this.rooms.delete(roomId);
-    this.rooms.set(roomId, entry);
+    this.rooms.set(roomId, entries);
     if (this.rooms.size > MAX_ROOMS) this.rooms.delete(this.rooms.keys().next().value as string);
   }
 

@@ -6,14 +6,15 @@
 import type { JsonObject } from '../core/json.js';
 import { type StateMap, splitStateKey, stateKeyOf } from '../core/pdu.js';
 import type { Viewer } from '../room-engine/room-reads.js';
-import { STRIPPED_STATE_TYPES, toStrippedState } from '../rooms/client-event.js';
-import type { MembershipRecord } from '../storage/event-store.js';
+import type { RoomsChanged } from '../storage/event-store.js';
 import type { AccountDataChange, Storage } from '../storage/storage.js';
 import { accountDataPasses, effectiveLimit, type Filter, roomPasses } from '../sync/filter.js';
 import type { LazyMemberCache } from '../sync/lazy-members.js';
 import { selectLazyMembers } from '../sync/lazy-members.js';
 import { formatTopoToken, type SyncToken, topoBefore } from '../sync/sync-token.js';
 import { emptySections, type RealtimeSections, type RealtimeSync } from './realtime-sections.js';
+import { type FormattedState, RoomDeltas } from './room-deltas.js';
+import { type RoomPlan, RoomPlans } from './room-plans.js';
 import { asJson, type RoomHistory } from './room-history.js';
 import { heroesOf, type RoomSnapshot, RoomSnapshots, recentSince, stateAtFromSnapshot, unredactedIn } from './room-snapshots.js';
 import { UnreadCounter } from './unread-counter.js';
@@ -21,7 +22,6 @@ import { UnreadCounter } from './unread-counter.js';
 const DEFAULT_TIMELINE_LIMIT = 10;
 const MAX_TIMELINE_LIMIT = 1000;
 const MAX_HEROES = 5;
-const MAX_PLAN_MEMOS = 20_000;
 /**
  * An incremental sync asks storage which rooms changed in (since, current] and looks only at
  * those, when the gap is at most this many stream positions; a longer gap (a client back after a
@@ -51,30 +51,28 @@ export interface SyncResult {
   next: SyncToken;
 }
 
-interface RoomPlan {
-  roomId: string;
-  membership: string;
-  /** Stream position of the membership event. */
-  at: number;
-  eventId: string;
-}
+type Changes = Readonly<RoomsChanged> & { memberEvents: boolean };
 
 export class SyncBuilder {
   /** Per-room data shared by the syncs built at one position (the members woken by one event). */
   private readonly snapshots: RoomSnapshots;
   private readonly unreadCounter: UnreadCounter;
-  /** Per user: their room plans and the events position they describe (see plansFor). */
-  private readonly plans = new Map<string, { at: number; plans: readonly RoomPlan[] }>();
+  private readonly deltas: RoomDeltas;
+  private readonly plans: RoomPlans;
   /** Per stream range `from:to`: the rooms with events in it. Ranges below the max position never change. */
-  private readonly changeMemos = new Map<string, Promise<{ rooms: ReadonlySet<string>; memberEvents: boolean }>>();
+  private readonly changeMemos = new Map<string, Promise<RoomsChanged>>();
 
   constructor(
     private readonly storage: Storage,
     private readonly history: RoomHistory,
     private readonly lazyCache: LazyMemberCache,
     private readonly realtime?: RealtimeSync,
+    /** Off only to check the shared path against the per-member one (test/sync-engine/room-deltas.test.ts). */
+    private readonly shareRoomDeltas = true,
   ) {
     this.snapshots = new RoomSnapshots(storage.events);
+    this.deltas = new RoomDeltas(history);
+    this.plans = new RoomPlans(storage.events, history);
     this.unreadCounter = new UnreadCounter(storage);
   }
 
@@ -88,12 +86,12 @@ export class SyncBuilder {
       incremental && current.events - since.events <= MAX_CHANGED_ROOMS_SCAN
         ? await this.roomsChangedBetween(since.events, current.events)
         : undefined;
-    const plans = await this.plansFor(viewer.userId, current.events, since, changes?.memberEvents);
+    const plans = await this.plans.plansFor(viewer.userId, current.events, since, changes?.memberEvents);
     // Each stream is read only if it moved: a woken long poll usually has news on one stream only.
     const adMoved = since === undefined || since.accountData < current.accountData;
     const adChanges = adMoved ? await this.storage.accountData.changesSince(viewer.userId, since?.accountData ?? 0) : [];
     const relevantAd = adChanges.filter((c) => c.streamId <= current.accountData);
-    const joinedRooms = plans.filter((p) => p.membership === 'join').map((p) => p.roomId);
+    const { joinedRooms, wakeKeys } = this.plans.joinedOf(viewer.userId, plans);
     const rt: RealtimeSections = this.realtime
       ? await this.realtime.sections({
           userId: viewer.userId,
@@ -107,11 +105,13 @@ export class SyncBuilder {
         })
       : emptySections(current);
 
-    const changedRooms = changes?.rooms;
-    if (changedRooms) {
-      for (const c of relevantAd) if (c.roomId !== null) changedRooms.add(c.roomId);
-      for (const roomId of rt.ephemeral.keys()) changedRooms.add(roomId);
+    // Rooms with news beyond their events: room account data and ephemeral events.
+    const alsoChanged = new Set<string>();
+    if (rt.ephemeral.size > 0 || relevantAd.length > 0) {
+      for (const roomId of rt.ephemeral.keys()) alsoChanged.add(roomId);
+      for (const c of relevantAd) if (c.roomId !== null) alsoChanged.add(c.roomId);
     }
+    const changedRooms = changes?.rooms;
 
     const join: JsonObject = {};
     const invite: JsonObject = {};
@@ -121,13 +121,19 @@ export class SyncBuilder {
       if (!roomPasses(filter.room, plan.roomId)) continue;
       const changedSinceLast = since === undefined || plan.at > since.events;
       if (plan.membership === 'join') {
-        if (changedRooms && !changedRooms.has(plan.roomId)) continue;
-        const section = await this.roomSection(req, plan, current.events, relevantAd, true, rt.ephemeral.get(plan.roomId) ?? []);
+        if (changedRooms && !changedRooms.has(plan.roomId) && !alsoChanged.has(plan.roomId)) continue;
+        const eph = rt.ephemeral.get(plan.roomId) ?? [];
+        // A member who stayed joined through a gap without membership changes in the room gets the
+        // room's shared delta; anyone else (a join, a leave and rejoin, a long gap) the full walk.
+        const shared = this.shareRoomDeltas && since !== undefined && changes !== undefined && !changes.memberRooms.has(plan.roomId) && plan.at <= since.events;
+        const section = shared
+          ? await this.sharedSection(req, since, plan.roomId, current.events, relevantAd, eph)
+          : await this.roomSection(req, plan, current.events, relevantAd, true, eph);
         if (section) join[plan.roomId] = section;
       } else if (plan.membership === 'invite' && changedSinceLast) {
-        invite[plan.roomId] = { invite_state: { events: await this.strippedState(plan) } };
+        invite[plan.roomId] = { invite_state: { events: await this.plans.strippedState(plan) } };
       } else if (plan.membership === 'knock' && changedSinceLast) {
-        knock[plan.roomId] = { knock_state: { events: await this.strippedState(plan) } };
+        knock[plan.roomId] = { knock_state: { events: await this.plans.strippedState(plan) } };
       } else if (plan.membership === 'leave' || plan.membership === 'ban') {
         const wanted = since === undefined || req.fullState ? filter.room.includeLeave : plan.at > since.events;
         if (!wanted) continue;
@@ -162,17 +168,17 @@ export class SyncBuilder {
       device_lists: { changed: dl.changed, left: dl.left },
       device_one_time_keys_count: {},
     };
-    const wakeKeys = [viewer.userId, ...plans.filter((p) => p.membership === 'join').map((p) => p.roomId)];
-    const next = { ...current, toDevice: rt.toDeviceUpTo };
+    // The common case shares `current` (and so its formatted form) with every build at this position.
+    const next = rt.toDeviceUpTo === current.toDevice ? current : { ...current, toDevice: rt.toDeviceUpTo };
     return { body, empty, wakeKeys, next };
   }
 
   /**
    * Storage's changed rooms in (from, to], shared by the syncs asking the same range. Stream
    * positions are assigned in commit order, so a range ending at or below the position read by
-   * `currentToken` is final. The caller gets its own set (it adds rooms to it).
+   * `currentToken` is final. The sets are shared: read only.
    */
-  private async roomsChangedBetween(from: number, to: number): Promise<{ rooms: Set<string>; memberEvents: boolean }> {
+  private async roomsChangedBetween(from: number, to: number): Promise<Changes> {
     const key = `${from}:${to}`;
     let memo = this.changeMemos.get(key);
     if (!memo) {
@@ -181,71 +187,8 @@ export class SyncBuilder {
       memo.catch(() => this.changeMemos.delete(key));
       if (this.changeMemos.size > MAX_CHANGE_MEMOS) this.changeMemos.delete(this.changeMemos.keys().next().value as string);
     }
-    const { rooms, memberEvents } = await memo;
-    return { rooms: new Set(rooms), memberEvents };
-  }
-
-  /**
-   * The user's rooms as of `upTo`, reusing the plans of the user's previous build when no
-   * membership event happened since: they stay right as long as no member event lies between the
-   * position they were read at and `upTo`, which is known when that position is within
-   * (since, upTo] and storage said that range has no member events. A woken long poll is then
-   * spared its membership query.
-   */
-  private async plansFor(userId: string, upTo: number, since: SyncToken | undefined, memberEvents: boolean | undefined): Promise<readonly RoomPlan[]> {
-    const memo = this.plans.get(userId);
-    if (memo && since && memberEvents === false && memo.at >= since.events && memo.at <= upTo) {
-      // Still right at `upTo` (no member event up to there): record that, or the next sync, whose
-      // `since` is this `upTo`, would find the memo too old and query again.
-      this.plans.delete(userId);
-      this.plans.set(userId, { at: upTo, plans: memo.plans });
-      return memo.plans;
-    }
-    const plans = await this.roomPlans(userId, upTo);
-    this.plans.delete(userId);
-    this.plans.set(userId, { at: upTo, plans });
-    if (this.plans.size > MAX_PLAN_MEMOS) this.plans.delete(this.plans.keys().next().value as string);
-    return plans;
-  }
-
-  /** The user's rooms with their membership as of stream position `upTo`. */
-  private async roomPlans(userId: string, upTo: number): Promise<RoomPlan[]> {
-    const out: RoomPlan[] = [];
-    for (const m of await this.storage.events.getRoomsForUser(userId)) {
-      if (m.forgotten) continue;
-      const plan = m.streamOrdering <= upTo ? toPlan(m) : await this.membershipAt(m.roomId, userId, upTo);
-      if (plan) out.push(plan);
-    }
-    return out;
-  }
-
-  /** A membership that changed after `upTo` (written while this sync was reading): what it was then. */
-  private async membershipAt(roomId: string, userId: string, upTo: number): Promise<RoomPlan | undefined> {
-    const state = await this.history.stateAtStream(roomId, upTo);
-    const id = state.get(stateKeyOf('m.room.member', userId));
-    const ev = id === undefined ? undefined : await this.storage.events.getEvent(id);
-    const m = ev?.event.content.membership;
-    return ev && typeof m === 'string' ? { roomId, membership: m, at: ev.streamOrdering, eventId: ev.event.eventId } : undefined;
-  }
-
-  private async strippedState(plan: RoomPlan): Promise<JsonObject[]> {
-    const before = await this.storage.events.getStateBefore(plan.eventId);
-    if (!before) {
-      // An invite or knock in a room this server is not in: the stripped state came with it over federation.
-      const ev = await this.storage.events.getEvent(plan.eventId);
-      if (ev) {
-        const unsigned = ev.event.pdu.unsigned ?? {};
-        const given = unsigned.invite_room_state ?? unsigned.knock_room_state;
-        const stripped = Array.isArray(given) ? given.filter((s): s is JsonObject => typeof s === 'object' && s !== null && !Array.isArray(s)) : [];
-        return [...stripped, toStrippedState(ev.event) as unknown as JsonObject];
-      }
-    }
-    const state = before ?? new Map<string, string>();
-    const ids = STRIPPED_STATE_TYPES.map((t) => state.get(stateKeyOf(t, ''))).filter((x): x is string => x !== undefined);
-    const events = await this.storage.events.getEvents([...ids, plan.eventId]);
-    return [...events.values()]
-      .sort((a, b) => a.streamOrdering - b.streamOrdering)
-      .map((e) => toStrippedState(e.event) as unknown as JsonObject);
+    const { rooms, memberRooms } = await memo;
+    return { rooms, memberRooms, memberEvents: memberRooms.size > 0 };
   }
 
   /**
@@ -293,9 +236,7 @@ export class SyncBuilder {
       ? await this.selectState(req, roomId, startState, sinceState, window.events.map((e) => e.event.sender), full, snap)
       : [];
 
-    const roomAd = adChanges
-      .filter((c) => c.roomId === roomId && roomPasses(filter.room.accountData, roomId) && accountDataPasses(filter.room.accountData, c.type))
-      .map((c) => ({ type: c.type, content: c.content }));
+    const roomAd = roomAccountData(adChanges, roomId, filter);
 
     if (!full && window.events.length === 0 && stateIds.length === 0 && roomAd.length === 0 && ephemeral.length === 0) return undefined;
 
@@ -319,6 +260,57 @@ export class SyncBuilder {
       section.unread_notifications = { ...counts };
     }
     return section;
+  }
+
+  /** A joined room's section built on the room's shared delta (see room-deltas.ts). */
+  private async sharedSection(
+    req: SyncRequest,
+    since: SyncToken,
+    roomId: string,
+    upTo: number,
+    adChanges: readonly AccountDataChange[],
+    ephemeral: JsonObject[],
+  ): Promise<JsonObject | undefined> {
+    const { viewer, filter } = req;
+    const snap = await this.snapshots.get(roomId, upTo);
+    const limit = effectiveLimit(filter.room.timeline, DEFAULT_TIMELINE_LIMIT, MAX_TIMELINE_LIMIT);
+    const delta = await this.deltas.get({ snap, from: since.events, filter, limit });
+    let state = delta.state;
+    if (filter.room.state.lazyLoadMembers) {
+      const memberState = new Map<string, string>();
+      for (const user of delta.senders) {
+        const id = delta.startState.get(stateKeyOf('m.room.member', user));
+        if (id !== undefined) memberState.set(user, id);
+      }
+      const selected = selectLazyMembers({
+        viewer: viewer.userId,
+        timelineSenders: delta.senders,
+        includeViewer: false,
+        memberState,
+        alreadySent: this.lazyCache.get(viewer.userId, viewer.deviceId, roomId),
+        includeRedundant: filter.room.state.includeRedundantMembers,
+      });
+      state = delta.stateWithoutMembers;
+      if (selected.size > 0) {
+        const members: FormattedState[] = [];
+        for (const user of selected) {
+          const m = await this.deltas.member(delta, user);
+          if (m) members.push(m);
+        }
+        state = [...state, ...members].sort((a, b) => a.streamOrdering - b.streamOrdering);
+        this.lazyCache.record(viewer.userId, viewer.deviceId, roomId, [...selected].map((u) => [u, memberState.get(u)!]));
+      }
+    }
+    const roomAd = roomAccountData(adChanges, roomId, filter);
+    if (delta.events.length === 0 && state.length === 0 && roomAd.length === 0 && ephemeral.length === 0) return undefined;
+    return {
+      timeline: { events: asJson(await this.deltas.timelineFor(delta, viewer)), limited: delta.limited, prev_batch: delta.prevBatch },
+      state: { events: asJson(state.map((s) => s.event)) },
+      account_data: { events: roomAd },
+      ephemeral: { events: ephemeral },
+      summary: summaryOf(snap, viewer.userId),
+      unread_notifications: { ...(await this.unreadCounter.counts(snap, viewer.userId, req.current)) },
+    };
   }
 
   /** The state event IDs for a room section: full state or the delta since the last sync, lazily loaded if asked. */
@@ -396,8 +388,10 @@ export class SyncBuilder {
   }
 }
 
-function toPlan(m: MembershipRecord): RoomPlan {
-  return { roomId: m.roomId, membership: m.membership, at: m.streamOrdering, eventId: m.eventId };
+function roomAccountData(changes: readonly AccountDataChange[], roomId: string, filter: Filter): JsonObject[] {
+  return changes
+    .filter((c) => c.roomId === roomId && roomPasses(filter.room.accountData, roomId) && accountDataPasses(filter.room.accountData, c.type))
+    .map((c) => ({ type: c.type, content: c.content }));
 }
 
 function summaryOf(snap: RoomSnapshot, userId: string): JsonObject {

@@ -10,10 +10,14 @@ import type { Storage } from '../storage/storage.js';
 import type { Filter } from '../sync/filter.js';
 import { LazyMemberCache } from '../sync/lazy-members.js';
 import { clampToken, formatSyncToken, makeSyncToken, type SyncToken } from '../sync/sync-token.js';
+import { BuildGate } from './build-gate.js';
 import { RealtimeSync } from './realtime-sections.js';
 import type { RealtimeServices } from './realtime-sections.js';
 import { RoomHistory } from './room-history.js';
-import { SyncBuilder } from './sync-builder.js';
+import { SyncBuilder, type SyncResult } from './sync-builder.js';
+
+/** Sync builds in progress at once (see build-gate.ts); the rest queue. */
+const BUILDS_AT_ONCE = 8;
 
 export interface SyncOptions {
   viewer: Required<Viewer>;
@@ -32,6 +36,7 @@ export interface SyncOptions {
 export class SyncEngine {
   readonly history: RoomHistory;
   private readonly builder: SyncBuilder;
+  private readonly gate = new BuildGate(BUILDS_AT_ONCE);
   private readonly realtime: RealtimeSync | undefined;
   /** The last `currentToken()` read and the notifier mark it was read at (see currentToken). */
   private positions: { mark: number; token: Promise<SyncToken> } | undefined;
@@ -43,10 +48,11 @@ export class SyncEngine {
     private readonly now: () => number,
     /** Typing, receipts, presence, to-device, device lists; without them those sections stay empty. */
     realtime?: RealtimeServices,
+    options: { shareRoomDeltas?: boolean } = {},
   ) {
     this.history = new RoomHistory(storage.events, reads);
     this.realtime = realtime && new RealtimeSync(realtime, storage.events);
-    this.builder = new SyncBuilder(storage, this.history, new LazyMemberCache(), this.realtime);
+    this.builder = new SyncBuilder(storage, this.history, new LazyMemberCache(), this.realtime, options.shareRoomDeltas ?? true);
   }
 
   /**
@@ -74,6 +80,22 @@ export class SyncEngine {
     });
   }
 
+  /** A build at the current position, with the notifier mark taken before reading it. */
+  private async buildNow(opts: SyncOptions): Promise<{ mark: number; result: SyncResult }> {
+    const mark = this.notifier.mark();
+    const current = await this.currentToken();
+    const since = opts.since && clampToken(opts.since, current);
+    const result = await this.builder.build({
+      viewer: opts.viewer,
+      since,
+      current,
+      filter: opts.filter,
+      fullState: opts.fullState,
+      toDeviceAck: opts.toDeviceAck,
+    });
+    return { mark, result };
+  }
+
   async sync(opts: SyncOptions) {
     return (await this.syncResult(opts)).body;
   }
@@ -84,17 +106,9 @@ export class SyncEngine {
     // Only an incremental sync with nothing to say waits; initial and full_state syncs answer at once.
     const mayWait = opts.since !== undefined && !opts.fullState;
     for (;;) {
-      const mark = this.notifier.mark();
-      const current = await this.currentToken();
-      const since = opts.since && clampToken(opts.since, current);
-      const result = await this.builder.build({
-        viewer: opts.viewer,
-        since,
-        current,
-        filter: opts.filter,
-        fullState: opts.fullState,
-        toDeviceAck: opts.toDeviceAck,
-      });
+      // Incremental builds take turns (see build-gate.ts); an initial or full-state sync, rare and
+      // much longer, does not hold up the woken ones.
+      const { mark, result } = mayWait ? await this.gate.run(() => this.buildNow(opts)) : await this.buildNow(opts);
       result.body.next_batch = formatSyncToken(result.next);
       const remaining = deadline - this.now();
       if (!result.empty || !mayWait || remaining <= 0) return result;

@@ -43,6 +43,10 @@ export class UnreadCounter {
   async counts(snap: RoomSnapshot, userId: string, positions: MarkerPositions): Promise<UnreadCounts> {
     const key = `${snap.roomId}\u0000${userId}`;
     const memo = this.memos.get(key);
+    // The same snapshot and markers as last time (another device of the user, a repeated build): the same counts.
+    if (memo && memo.position === snap.position && memo.adPos === positions.accountData && memo.rcPos === positions.receipts && !memo.expiring) {
+      return memo.counts;
+    }
     const floor =
       memo && memo.adPos === positions.accountData && memo.rcPos === positions.receipts ? memo.floor : await this.floor(snap.roomId, userId);
     const displayName = await displayNameIn(this.storage.events, snap, userId);
@@ -52,9 +56,13 @@ export class UnreadCounter {
       counts = memo.position === snap.position ? memo.counts : this.increment(memo.counts, snap, memo.position, floor, userId, displayName);
     }
     if (counts === undefined) ({ counts, expiring } = await this.scan(snap.roomId, userId, snap.position, floor, displayName));
-    this.memos.delete(key);
-    this.memos.set(key, { position: snap.position, adPos: positions.accountData, rcPos: positions.receipts, floor, displayName, counts, expiring });
-    if (this.memos.size > MAX_MEMOS) this.memos.delete(this.memos.keys().next().value as string);
+    if (memo) {
+      // Updated in place: the map's order is then first-counted, not last-used, which only matters for eviction.
+      Object.assign(memo, { position: snap.position, adPos: positions.accountData, rcPos: positions.receipts, floor, displayName, counts, expiring });
+    } else {
+      this.memos.set(key, { position: snap.position, adPos: positions.accountData, rcPos: positions.receipts, floor, displayName, counts, expiring });
+      if (this.memos.size > MAX_MEMOS) this.memos.delete(this.memos.keys().next().value as string);
+    }
     return counts;
   }
 

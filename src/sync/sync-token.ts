@@ -34,12 +34,36 @@ export function makeSyncToken(positions: Partial<Record<SyncStream, number>>): S
   return out;
 }
 
+/**
+ * One event wakes every member of its room, whose syncs then all end at the same token and come
+ * back with it: formatting and parsing are memoised (tokens are immutable, and parsed ones frozen).
+ */
+const formatted = new WeakMap<SyncToken, string>();
+const parsed = new Map<string, SyncToken>();
+const MAX_PARSED = 256;
+
 export function formatSyncToken(t: SyncToken): string {
-  return `s${STREAMS.map((s) => t[s]).join('_')}`;
+  let text = formatted.get(t);
+  if (text === undefined) {
+    text = `s${STREAMS.map((s) => t[s]).join('_')}`;
+    formatted.set(t, text);
+  }
+  return text;
 }
 
 /** Parses a `since` token; undefined if it is not one this server could have issued. */
 export function parseSyncToken(text: string): SyncToken | undefined {
+  let token = parsed.get(text);
+  if (token === undefined) {
+    token = parseUncached(text);
+    if (token === undefined) return undefined;
+    parsed.set(text, token);
+    if (parsed.size > MAX_PARSED) parsed.delete(parsed.keys().next().value as string);
+  }
+  return token;
+}
+
+function parseUncached(text: string): SyncToken | undefined {
   if (!text.startsWith('s')) return undefined;
   const parts = text.slice(1).split('_');
   if (parts.length === 0 || parts.length > STREAMS.length) return undefined;
@@ -48,7 +72,7 @@ export function parseSyncToken(text: string): SyncToken | undefined {
     if (!POSITION.test(parts[i])) return undefined;
     out[STREAMS[i]] = Number(parts[i]);
   }
-  return out;
+  return Object.freeze(out);
 }
 
 /** True if `a` is at or past `b` on every stream. */

@@ -1,7 +1,7 @@
 /** Reads of events, current state, transaction IDs, redactions and timelines. */
 import { stateKeyOf } from '../../core/pdu.js';
 import type { StateMap } from '../../core/pdu.js';
-import type { Direction, RoomRecord, StoredEvent, TopologicalToken } from '../event-store.js';
+import type { Direction, RoomRecord, RoomsChanged, StoredEvent, TopologicalToken } from '../event-store.js';
 import { EVENT_COLS, type EventRow, type EventRows, TIMELINE } from './event-rows.js';
 import type { Prepare } from './statement-cache.js';
 
@@ -161,14 +161,14 @@ export class SqliteEventReads {
     return rows.map((r) => this.rows.fromRow(r));
   }
 
-  async getRoomsChangedBetween(fromExclusive: number, toInclusive: number): Promise<{ rooms: Set<string>; memberEvents: boolean }> {
-    if (toInclusive <= fromExclusive) return { rooms: new Set(), memberEvents: false };
+  async getRoomsChangedBetween(fromExclusive: number, toInclusive: number): Promise<RoomsChanged> {
+    if (toInclusive <= fromExclusive) return { rooms: new Set(), memberRooms: new Set() };
     const rows = this.prep(
         `SELECT room_id, MAX(type = 'm.room.member') AS m FROM events WHERE stream_ordering > ? AND stream_ordering <= ?
          GROUP BY room_id`,
       )
       .all(fromExclusive, toInclusive) as Array<{ room_id: string; m: number }>;
-    return { rooms: new Set(rows.map((r) => r.room_id)), memberEvents: rows.some((r) => r.m === 1) };
+    return { rooms: new Set(rows.map((r) => r.room_id)), memberRooms: new Set(rows.filter((r) => r.m === 1).map((r) => r.room_id)) };
   }
 
   async getEventsInRooms(roomIds: readonly string[], fromExclusive: number, toInclusive: number): Promise<StoredEvent[]> {

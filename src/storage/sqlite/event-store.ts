@@ -15,6 +15,7 @@ import type {
   PersistOptions,
   PersistedEvent,
   RoomRecord,
+  RoomsChanged,
   StoredEvent,
   TopologicalToken,
 } from '../event-store.js';
@@ -194,7 +195,7 @@ export class SqliteEventStore implements EventStore {
   getRoomEventsByTopology(roomId: string, from: TopologicalToken | undefined, dir: Direction, limit: number): Promise<StoredEvent[]> {
     return this.reads.getRoomEventsByTopology(roomId, from, dir, limit);
   }
-  getRoomsChangedBetween(fromExclusive: number, toInclusive: number): Promise<{ rooms: Set<string>; memberEvents: boolean }> {
+  getRoomsChangedBetween(fromExclusive: number, toInclusive: number): Promise<RoomsChanged> {
     return this.reads.getRoomsChangedBetween(fromExclusive, toInclusive);
   }
   getEventsInRooms(roomIds: readonly string[], fromExclusive: number, toInclusive: number): Promise<StoredEvent[]> {

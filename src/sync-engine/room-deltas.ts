@@ -1,0 +1,179 @@
+/**
+ * The part of an incremental sync's room section that is the same for every member who stayed
+ * joined throughout the gap: the timeline window, `limited`, `prev_batch`, and the state that
+ * changed before the window. One message wakes every member of its room with the same
+ * (since, current) pair, so this is built (read, visibility-checked, formatted) once per
+ * (room, from, upTo, filter) and each member's section only adds what is theirs: their own events'
+ * `transaction_id`, lazily loaded members, unread counts, the summary's heroes.
+ *
+ * Why staying joined is enough: history visibility allows every event to a user whose membership
+ * was `join` around it, so such a member sees exactly the events that are neither rejected, outliers
+ * nor soft-failed. The caller guarantees it: the room had no member event in (from, upTo] and the
+ * user was joined at `upTo`.
+ */
+import { type StateMap, stateKeyOf } from '../core/pdu.js';
+import type { Viewer } from '../room-engine/room-reads.js';
+import type { ClientEvent } from '../rooms/client-event.js';
+import type { StoredEvent } from '../storage/event-store.js';
+import { eventPasses, type Filter } from '../sync/filter.js';
+import { formatTopoToken, topoBefore } from '../sync/sync-token.js';
+import type { RoomHistory } from './room-history.js';
+import { type RoomSnapshot, recentSince, stateAtFromSnapshot, unredactedIn } from './room-snapshots.js';
+
+const MAX_DELTAS = 256;
+const MAX_SCAN = 5000;
+
+export interface RoomDelta {
+  /** The window, oldest first, and whether more events precede it in the gap. */
+  events: readonly StoredEvent[];
+  limited: boolean;
+  /** The window's events formatted for a member who did not send them. */
+  timeline: readonly ClientEvent[];
+  prevBatch: string;
+  /** The state before the window (the lazily loaded members are looked up in it). */
+  startState: StateMap;
+  /** Changed state before the window that passes the state filter, in stream order: all of it, and without member events. */
+  state: readonly FormattedState[];
+  stateWithoutMembers: readonly FormattedState[];
+  /** The distinct senders of the window's events. */
+  senders: readonly string[];
+  /** Member events formatted for lazy loading, by event ID (filled on demand). */
+  members: Map<string, Promise<FormattedState | undefined>>;
+  filter: Filter;
+}
+
+export interface FormattedState {
+  streamOrdering: number;
+  event: ClientEvent;
+}
+
+export interface DeltaRequest {
+  snap: RoomSnapshot;
+  from: number;
+  filter: Filter;
+  limit: number;
+}
+
+export class RoomDeltas {
+  private readonly deltas = new Map<string, Promise<RoomDelta>>();
+  /** Filters are parsed per request; their shape is what decides sharing. */
+  private readonly filterKeys = new WeakMap<Filter, string>();
+
+  constructor(private readonly history: RoomHistory) {}
+
+  get(req: DeltaRequest): Promise<RoomDelta> {
+    const key = `${req.snap.roomId}\u0000${req.from}\u0000${req.snap.position}\u0000${req.limit}\u0000${this.filterKey(req.filter)}`;
+    let delta = this.deltas.get(key);
+    if (!delta) {
+      delta = this.build(req);
+      this.deltas.set(key, delta);
+      delta.catch(() => this.deltas.delete(key));
+      if (this.deltas.size > MAX_DELTAS) this.deltas.delete(this.deltas.keys().next().value as string);
+    }
+    return delta;
+  }
+
+  /** The delta's timeline as `viewer` gets it: their own events carry their transaction ID. */
+  async timelineFor(delta: RoomDelta, viewer: Viewer): Promise<readonly ClientEvent[]> {
+    if (viewer.deviceId === undefined || !delta.senders.includes(viewer.userId)) return delta.timeline;
+    const out = [...delta.timeline];
+    for (let i = 0; i < delta.events.length; i++) {
+      const e = delta.events[i];
+      if (e.event.sender !== viewer.userId) continue;
+      [out[i]] = await this.history.formatEvents([e], viewer, true);
+    }
+    return out;
+  }
+
+  /** A member event from the delta's start state, formatted once for every member woken with it. */
+  member(delta: RoomDelta, userId: string): Promise<FormattedState | undefined> {
+    const id = delta.startState.get(stateKeyOf('m.room.member', userId));
+    if (id === undefined) return Promise.resolve(undefined);
+    let m = delta.members.get(id);
+    if (!m) {
+      m = this.formatState([id], delta.filter).then((xs) => xs[0]);
+      delta.members.set(id, m);
+    }
+    return m;
+  }
+
+  private filterKey(filter: Filter): string {
+    let key = this.filterKeys.get(filter);
+    if (key === undefined) {
+      key = JSON.stringify([filter.room.timeline, filter.room.state]);
+      this.filterKeys.set(filter, key);
+    }
+    return key;
+  }
+
+  private async build({ snap, from, filter, limit }: DeltaRequest): Promise<RoomDelta> {
+    const { roomId, position: upTo } = snap;
+    const { events, more } = await this.window(snap, from, filter, limit);
+    const unredacted = unredactedIn(snap);
+    const timeline = await this.history.formatEvents(events, { userId: '' }, true, unredacted);
+    const store = this.history.store;
+    const first = events[0];
+    const startState = first ? ((await store.getStateBefore(first.event.eventId)) ?? new Map()) : await this.history.stateAtStream(roomId, upTo);
+    const sinceState = stateAtFromSnapshot(snap, from) ?? (await this.history.stateAtStream(roomId, from));
+    const changed: string[] = [];
+    // State maps are shared cached objects: the same object is the same state.
+    if (startState !== sinceState) for (const [k, id] of startState) if (sinceState.get(k) !== id) changed.push(id);
+    const state = await this.formatState(changed, filter);
+    const prevBatch = first
+      ? topoBefore({ depth: first.event.depth, streamOrdering: first.streamOrdering })
+      : await this.history.endPosition(roomId, upTo);
+    return {
+      events,
+      limited: more,
+      timeline,
+      prevBatch: formatTopoToken(prevBatch),
+      startState,
+      state,
+      stateWithoutMembers: state.filter((s) => s.event.type !== 'm.room.member'),
+      senders: [...new Set(events.map((e) => e.event.sender))],
+      members: new Map(),
+      filter,
+    };
+  }
+
+  /** The newest `limit` events of the gap a joined member sees, oldest first. */
+  private async window(snap: RoomSnapshot, from: number, filter: Filter, limit: number): Promise<{ events: StoredEvent[]; more: boolean }> {
+    const passes = (e: StoredEvent) =>
+      e.rejectedReason === undefined && !e.outlier && !e.softFailed && eventPasses(filter.room.timeline, e.event);
+    const picked: StoredEvent[] = [];
+    const known = recentSince(snap, from);
+    if (known) {
+      for (const r of known) {
+        if (!passes(r.stored)) continue;
+        if (picked.length === limit) return { events: picked.reverse(), more: true };
+        picked.push(r.stored);
+      }
+      return { events: picked.reverse(), more: false };
+    }
+    const batch = Math.max(limit * 2, 20);
+    let upper = snap.position;
+    for (let scanned = 0; scanned < MAX_SCAN; ) {
+      const page = await this.history.store.getRoomEventsByStream(snap.roomId, from, upper, batch, 'b');
+      for (const e of page) {
+        if (!passes(e)) continue;
+        if (picked.length === limit) return { events: picked.reverse(), more: true };
+        picked.push(e);
+      }
+      if (page.length < batch) return { events: picked.reverse(), more: false };
+      upper = page[page.length - 1].streamOrdering - 1;
+      scanned += page.length;
+    }
+    return { events: picked.reverse(), more: true };
+  }
+
+  private async formatState(ids: readonly string[], filter: Filter): Promise<FormattedState[]> {
+    const events = [...(await this.history.store.getEvents(ids)).values()].sort((a, b) => a.streamOrdering - b.streamOrdering);
+    const out: FormattedState[] = [];
+    for (const e of events) {
+      if (!eventPasses(filter.room.state, e.event)) continue;
+      const [event] = await this.history.formatEvents([e], { userId: '' }, true);
+      out.push({ streamOrdering: e.streamOrdering, event });
+    }
+    return out;
+  }
+}
