@@ -229,11 +229,12 @@ function parseQuery(querystring: string): Record<string, string | string[]> {
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
- * JSON replies finished during one turn of the event loop, written together at its end. A long poll's
- * answer is ready in the middle of a turn that is building many others; written at once, each write
- * finds its (loopback) reader asleep and pays for waking it inside the syscall, which made a
- * response write cost 2-6x a WebSocket frame of the same bytes. Written back to back, the readers
- * are woken once per batch. The wait is the rest of the current turn.
+ * JSON replies finished during one turn of the event loop, written together at its end. Woken long
+ * polls finish one by one while the turn builds the others; a write made then tends to find its
+ * reader asleep, and waking it is charged to the writing syscall (on loopback the whole receive
+ * path is: a plain-Node test measured 58 µs per response write to sleeping readers against 10 µs
+ * to busy ones). Written back to back, readers are woken about once per batch, as a WebSocket
+ * broadcast does. The cost is the rest of the current turn's wait.
  */
 interface QueuedReply {
   res: ServerResponse;
