@@ -77,9 +77,14 @@ export function createHttpApp(app: AppContext, routes: readonly Route[]): HttpAp
     } finally {
       const reply = ctx.state.reply;
       if (reply) {
-        ctx.res.statusCode = reply.status;
-        queueReply({ res: ctx.res, method: ctx.method, reqId, reply, http, logger: app.logger });
         ctx.respond = false;
+        try {
+          sendJson(ctx.res, ctx.method, reqId, reply, http.draining);
+        } catch (err) {
+          // A header Node refuses: nothing valid can be sent on this response any more.
+          app.logger.error({ reqId, err }, 'could not write the response');
+          ctx.res.destroy();
+        }
       } else {
         // Bodies Koa writes itself (streams, buffers, the CORS pre-flight).
         ctx.set(CORS_HEADERS);
@@ -227,43 +232,6 @@ function parseQuery(querystring: string): Record<string, string | string[]> {
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
-
-/**
- * JSON replies finished during one turn of the event loop, written together at its end. Woken long
- * polls finish one by one while the turn builds the others; a write made then tends to find its
- * reader asleep, and waking it is charged to the writing syscall (on loopback the whole receive
- * path is: a plain-Node test measured 58 µs per response write to sleeping readers against 10 µs
- * to busy ones). Written back to back, readers are woken about once per batch, as a WebSocket
- * broadcast does. The cost is the rest of the current turn's wait.
- */
-interface QueuedReply {
-  res: ServerResponse;
-  method: string;
-  reqId: string;
-  reply: JsonReply;
-  http: HttpApp;
-  logger: Logger;
-}
-let queued: QueuedReply[] = [];
-
-function queueReply(q: QueuedReply): void {
-  if (queued.length === 0) setImmediate(writeQueued);
-  queued.push(q);
-}
-
-function writeQueued(): void {
-  const batch = queued;
-  queued = [];
-  for (const q of batch) {
-    try {
-      sendJson(q.res, q.method, q.reqId, q.reply, q.http.draining);
-    } catch (err) {
-      // A header Node refuses: nothing valid can be sent on this response any more.
-      q.logger.error({ reqId: q.reqId, err }, 'could not write the response');
-      q.res.destroy();
-    }
-  }
-}
 
 /**
  * Writes a JSON response with every header in one `writeHead` and the body in the same write
