@@ -10,6 +10,7 @@
 import type { JsonObject } from '../core/json.js';
 import { forbidden } from '../http/errors.js';
 import type { Notifier } from '../notifier.js';
+import { CoalescedWake } from './coalesced-wake.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { Listeners } from './listeners.js';
 
@@ -37,22 +38,18 @@ export class TypingService {
   private readonly expiries: DeadlineQueue<string>;
   /** Local users' typing changes (for the federation sender: `m.typing` EDUs). */
   readonly localChanges: Listeners<[TypingUpdate]>;
-  /** Rooms changed but not yet notified, and the timer that will (see wakeCoalesceMs). */
-  private readonly pendingRooms = new Set<string>();
-  private pendingWake: NodeJS.Timeout | undefined;
+  private readonly wake: CoalescedWake;
 
   constructor(
-    private readonly notifier: Notifier,
+    notifier: Notifier,
     private readonly now: () => number,
     /** The user's membership in the room ('join', 'leave', …), undefined when none. */
     private readonly membership: (roomId: string, userId: string) => Promise<string | undefined>,
     onListenerError?: (err: unknown) => void,
-    /**
-     * Typing changes wake readers in batches over this many ms: in a busy room every member's sync
-     * then carries one `m.typing` per batch, not one per keystroke pause of every typist.
-     */
-    private readonly wakeCoalesceMs = 0,
+    /** Typing changes wake readers in batches over this many ms (see coalesced-wake.ts). */
+    wakeCoalesceMs = 0,
   ) {
+    this.wake = new CoalescedWake(notifier, 'typing', wakeCoalesceMs);
     this.position = now();
     this.localChanges = new Listeners(onListenerError);
     this.expiries = new DeadlineQueue(now, (key) => this.expire(key));
@@ -99,8 +96,7 @@ export class TypingService {
 
   close(): void {
     this.expiries.close();
-    if (this.pendingWake) clearTimeout(this.pendingWake);
-    this.pendingWake = undefined;
+    this.wake.close();
   }
 
   /** Returns true when the visible state changed (a refresh of an ongoing typing period is not a change). */
@@ -138,20 +134,7 @@ export class TypingService {
     // A room nobody types in any more stays in the map with its position, so a sync from
     // before the stop still learns about it (one small entry per room that ever had typing).
     room.position = ++this.position;
-    if (this.wakeCoalesceMs <= 0) {
-      this.notifier.notify('typing', [roomId]);
-      return;
-    }
-    // The position moved now: notifying with no keys moves the notifier's mark (so a sync started
-    // from here on reads the new position, and a user sees their own change at once) without waking anyone.
-    this.notifier.notify('typing', []);
-    this.pendingRooms.add(roomId);
-    this.pendingWake ??= setTimeout(() => {
-      this.pendingWake = undefined;
-      const rooms = [...this.pendingRooms];
-      this.pendingRooms.clear();
-      this.notifier.notify('typing', rooms);
-    }, this.wakeCoalesceMs);
+    this.wake.changed([roomId]);
   }
 }
 
