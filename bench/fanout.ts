@@ -56,6 +56,7 @@ try {
   const sendMs: number[] = [];
   const sends: Promise<void>[] = [];
   const a = processStats(server.pid);
+  const clientsA = fleet.pids().map((pid) => processStats(pid).cpuMs);
   const start = Date.now();
   for (let i = 0; i < total; i++) {
     // Paced against the clock, not against the previous send's completion.
@@ -84,6 +85,7 @@ try {
   await Promise.all(sends);
   const sendPhaseMs = Date.now() - start;
   const b = processStats(server.pid);
+  const clientsCpuMs = fleet.pids().reduce((sum, pid, i) => sum + processStats(pid).cpuMs - clientsA[i], 0);
   await sleep(15_000); // stragglers (an overloaded server coalesces deliveries)
   const c = processStats(server.pid);
   const report = await fleet.report();
@@ -102,6 +104,11 @@ try {
     `server CPU ${((100 * (b.cpuMs - a.cpuMs)) / sendPhaseMs).toFixed(0)}% of one core while sending, RSS ${b.rssMiB.toFixed(0)} MiB; ` +
       `per delivery ${((1000 * (c.cpuMs - a.cpuMs)) / Math.max(1, lat.length)).toFixed(0)} µs server CPU (send phase + stragglers); ` +
       `client errors ${report.errors}, unexpected closes ${report.closedUnexpectedly}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`,
+  );
+  // Frames per delivery below 1: deliveries coalesced (a client got several messages in one response).
+  console.log(
+    `load generators: ${((100 * clientsCpuMs) / sendPhaseMs).toFixed(0)}% of one core while sending; ` +
+      `${report.frames} sync responses/frames for ${lat.length} deliveries (${(report.frames / Math.max(1, lat.length)).toFixed(2)} per delivery)`,
   );
 } finally {
   await fleet.stop();

@@ -20,6 +20,24 @@ describe('raw HTTP edge', () => {
     assertError(await api(server, 'DELETE', '/_matrix/client/v3/login'), 405, 'M_UNRECOGNIZED');
   });
 
+  it('a malformed WebSocket handshake gets a JSON error, not plain text', async () => {
+    const ws = '/_matrix/client/unstable/org.comet.ws';
+    const good = 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==';
+    const cases: Array<[string, number, string]> = [
+      [`GET ${ws} HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13`, 400, 'M_INVALID_PARAM'],
+      [`GET ${ws} HTTP/1.1\r\n${good}\r\nSec-WebSocket-Version: 99`, 426, 'M_INVALID_PARAM'],
+      [`POST ${ws} HTTP/1.1\r\n${good}\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0`, 405, 'M_UNRECOGNIZED'],
+      [`GET /_matrix/client/v3/sync HTTP/1.1\r\n${good}\r\nSec-WebSocket-Version: 13`, 404, 'M_UNRECOGNIZED'],
+    ];
+    for (const [head, status, errcode] of cases) {
+      const raw = await rawRequest(server, head);
+      const parsed = parseRawResponse(raw);
+      assert.equal(parsed.status, status, raw.slice(0, 200));
+      assert.equal(parsed.json?.errcode, errcode, raw);
+      if (status === 426) assert.match(raw, /\r\nSec-WebSocket-Version: 13, 8\r\n/i);
+    }
+  });
+
   it('a very long URL is refused with a JSON error', async () => {
     const raw = await rawRequest(server, `GET /_matrix/client/v3/profile/${'a'.repeat(100_000)} HTTP/1.1\r\nConnection: close`);
     const { status, json } = parseRawResponse(raw);

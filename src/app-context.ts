@@ -30,6 +30,10 @@ import { Rooms } from './room-engine/rooms.js';
 import type { Storage } from './storage/storage.js';
 import { SyncEngine } from './sync-engine/sync-engine.js';
 
+/** Receipts wake readers in batches too: in a busy room every member acknowledges every message. */
+const RECEIPTS_WAKE_COALESCE_MS = 50;
+/** Typing changes wake readers in batches (TypingService's wakeCoalesceMs): a typing storm costs a few wakes per member per second. */
+const TYPING_WAKE_COALESCE_MS = 50;
 /** Presence changes wake readers in batches (PresenceDeps.wakeCoalesceMs): 1,000 members coming online is then a few wakes per member, not 1,000. */
 const PRESENCE_WAKE_COALESCE_MS = 50;
 
@@ -134,8 +138,8 @@ export function createAppContext(parts: AppContextParts): AppContext {
   const now = () => clock.now();
   const listenerError = (err: unknown) => parts.logger.error({ err }, 'real-time listener failed');
   const membership = async (roomId: string, userId: string) => (await parts.storage.events.getMembership(roomId, userId))?.membership;
-  const typing = new TypingService(notifier, now, membership, listenerError);
-  const receipts = new ReceiptsService(parts.storage, notifier, now, listenerError);
+  const typing = new TypingService(notifier, now, membership, listenerError, TYPING_WAKE_COALESCE_MS);
+  const receipts = new ReceiptsService(parts.storage, notifier, now, listenerError, RECEIPTS_WAKE_COALESCE_MS);
   attachRoomEdus({ federation, typing, receipts, events: parts.storage.events, logger: parts.logger });
   const events = parts.storage.events;
   const presence = new PresenceService({
@@ -183,6 +187,7 @@ export function createAppContext(parts: AppContextParts): AppContext {
     deviceLists,
     close() {
       typing.close();
+      receipts.close();
       presence.close();
       userEdus.close();
     },

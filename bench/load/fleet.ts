@@ -37,6 +37,11 @@ export class Fleet {
     );
   }
 
+  /** The load-generator processes' IDs (for their CPU use). */
+  pids(): number[] {
+    return this.procs.map((p) => p.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
   /** Starts the typing flips (StartArgs.typing) in every process. */
   go(): void {
     for (const p of this.procs) p.send({ cmd: 'go' });

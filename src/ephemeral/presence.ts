@@ -21,6 +21,7 @@
 import type { JsonObject } from '../core/json.js';
 import type { Notifier } from '../notifier.js';
 import type { PresenceStatus, PresenceStore } from '../storage/ephemeral-store.js';
+import { CoalescedWake } from './coalesced-wake.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { Listeners } from './listeners.js';
 
@@ -102,12 +103,13 @@ export class PresenceService {
   private readonly timers: DeadlineQueue<string>;
   /** Local users' presence changes (for the federation sender: `m.presence` EDUs). */
   readonly localChanges: Listeners<[PresenceUpdate]>;
-  /** Keys of changes not yet notified (see PresenceDeps.wakeCoalesceMs) and the timer that will. */
-  private pendingWake: { keys: Set<string>; timer: NodeJS.Timeout } | undefined;
+  /** Presence changes wake readers in batches (see PresenceDeps.wakeCoalesceMs). */
+  private readonly wakes: CoalescedWake;
 
   constructor(private readonly deps: PresenceDeps) {
     this.position = deps.now();
     this.localChanges = new Listeners(deps.onListenerError);
+    this.wakes = new CoalescedWake(deps.notifier, 'presence', deps.wakeCoalesceMs ?? 0);
     this.timers = new DeadlineQueue(deps.now, (userId) => {
       const u = this.users.get(userId);
       if (u) this.recompute(userId, u);
@@ -261,25 +263,11 @@ export class PresenceService {
 
   close(): void {
     this.timers.close();
-    if (this.pendingWake) clearTimeout(this.pendingWake.timer);
-    this.pendingWake = undefined;
+    this.wakes.close();
   }
 
   private wake(keys: readonly string[]): void {
-    const ms = this.deps.wakeCoalesceMs ?? 0;
-    if (ms <= 0) {
-      this.deps.notifier.notify('presence', keys);
-      return;
-    }
-    if (!this.pendingWake) {
-      const timer = setTimeout(() => {
-        const pending = this.pendingWake;
-        this.pendingWake = undefined;
-        if (pending) this.deps.notifier.notify('presence', pending.keys);
-      }, ms);
-      this.pendingWake = { keys: new Set(), timer };
-    }
-    for (const k of keys) this.pendingWake.keys.add(k);
+    this.wakes.changed(keys);
   }
 
   private firstAfter(position: number): number {

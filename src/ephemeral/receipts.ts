@@ -10,6 +10,7 @@ import { forbidden, invalidParam, notFound } from '../http/errors.js';
 import type { Notifier } from '../notifier.js';
 import type { ReceiptRecord } from '../storage/ephemeral-store.js';
 import type { Storage } from '../storage/storage.js';
+import { CoalescedWake } from './coalesced-wake.js';
 import { Listeners } from './listeners.js';
 
 export const RECEIPT_TYPES = ['m.read', 'm.read.private'] as const;
@@ -27,14 +28,22 @@ export interface ReceiptUpdate {
 export class ReceiptsService {
   /** Local users' public (`m.read`) receipts. Private receipts never leave the server. */
   readonly localChanges: Listeners<[ReceiptUpdate]>;
+  private readonly wake: CoalescedWake;
 
   constructor(
     private readonly storage: Storage,
-    private readonly notifier: Notifier,
+    notifier: Notifier,
     private readonly now: () => number,
     onListenerError?: (err: unknown) => void,
+    /** Receipts wake readers in batches over this many ms (see coalesced-wake.ts). */
+    wakeCoalesceMs = 0,
   ) {
     this.localChanges = new Listeners(onListenerError);
+    this.wake = new CoalescedWake(notifier, 'receipts', wakeCoalesceMs);
+  }
+
+  close(): void {
+    this.wake.close();
   }
 
   /**
@@ -61,7 +70,7 @@ export class ReceiptsService {
       ts,
     });
     if (streamId === undefined) return;
-    this.notifier.notify('receipts', [roomId]);
+    this.wake.changed([roomId]);
     if (type === 'm.read') this.localChanges.emit({ roomId, userId, eventId, ts, threadId });
   }
 
@@ -77,7 +86,7 @@ export class ReceiptsService {
       eventStream: stored?.event.roomId === update.roomId ? stored.streamOrdering : 0,
       ts: update.ts,
     });
-    if (streamId !== undefined) this.notifier.notify('receipts', [update.roomId]);
+    if (streamId !== undefined) this.wake.changed([update.roomId]);
   }
 
   /** The stream ordering of the user's latest read receipt (either type, unthreaded or `main`), 0 if none. */

@@ -10,6 +10,7 @@
 import type { JsonObject } from '../core/json.js';
 import { forbidden } from '../http/errors.js';
 import type { Notifier } from '../notifier.js';
+import { CoalescedWake } from './coalesced-wake.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { Listeners } from './listeners.js';
 
@@ -37,14 +38,18 @@ export class TypingService {
   private readonly expiries: DeadlineQueue<string>;
   /** Local users' typing changes (for the federation sender: `m.typing` EDUs). */
   readonly localChanges: Listeners<[TypingUpdate]>;
+  private readonly wake: CoalescedWake;
 
   constructor(
-    private readonly notifier: Notifier,
+    notifier: Notifier,
     private readonly now: () => number,
     /** The user's membership in the room ('join', 'leave', …), undefined when none. */
     private readonly membership: (roomId: string, userId: string) => Promise<string | undefined>,
     onListenerError?: (err: unknown) => void,
+    /** Typing changes wake readers in batches over this many ms (see coalesced-wake.ts). */
+    wakeCoalesceMs = 0,
   ) {
+    this.wake = new CoalescedWake(notifier, 'typing', wakeCoalesceMs);
     this.position = now();
     this.localChanges = new Listeners(onListenerError);
     this.expiries = new DeadlineQueue(now, (key) => this.expire(key));
@@ -91,6 +96,7 @@ export class TypingService {
 
   close(): void {
     this.expiries.close();
+    this.wake.close();
   }
 
   /** Returns true when the visible state changed (a refresh of an ongoing typing period is not a change). */
@@ -128,7 +134,7 @@ export class TypingService {
     // A room nobody types in any more stays in the map with its position, so a sync from
     // before the stop still learns about it (one small entry per room that ever had typing).
     room.position = ++this.position;
-    this.notifier.notify('typing', [roomId]);
+    this.wake.changed([roomId]);
   }
 }
 

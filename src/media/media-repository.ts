@@ -7,7 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Config } from '../config/config.js';
-import { forbidden, limitExceeded, MatrixError, notFound } from '../http/errors.js';
+import { limitExceeded, MatrixError, notFound } from '../http/errors.js';
 import type { RawBody } from '../http/route.js';
 import type { Logger } from '../logger.js';
 import { KeyedQueue } from '../room-engine/room-queue.js';
@@ -15,12 +15,25 @@ import type {
   MediaRecord,
   MediaStore,
   MediaUsage,
-  RemoteMediaRecord,
   ThumbnailKey,
   ThumbnailRecord,
 } from '../storage/media-store.js';
 import { BlobStore, type ReceivedBlob } from './blob-store.js';
-import { baseMediaType, isValidContentType } from './content-headers.js';
+import {
+  cannotThumbnail,
+  capped,
+  frozen,
+  normaliseContentType,
+  notYetUploaded,
+  RemoteTooLarge,
+  remoteTooLarge,
+  reservationError,
+  reservationProblem,
+  type ServableMedia,
+  servable,
+  servableRemote,
+} from './media-records.js';
+import { baseMediaType } from './content-headers.js';
 import { newMediaId } from './media-ids.js';
 import { noRemoteMedia, RemoteMediaError, type RemoteMediaSource } from './remote-media.js';
 import {
@@ -38,16 +51,7 @@ import {
 /** The spec's default wait for reserved media; also our cap on `timeout_ms`. */
 export const MAX_WAIT_MS = 20_000;
 
-/** Metadata of content that can be served (local upload or cached remote media). */
-export interface ServableMedia {
-  /** The server of the mxc:// URI when it is another one (cached remote media). */
-  origin?: string;
-  mediaId: string;
-  contentType: string;
-  filename: string | null;
-  sha256: string;
-  size: number;
-}
+export type { ServableMedia } from './media-records.js';
 
 export type ThumbnailResult = { kind: 'original'; media: ServableMedia } | { kind: 'thumbnail'; thumb: ThumbnailRecord };
 
@@ -64,22 +68,6 @@ export interface LookupOptions {
   allowRemote: boolean;
   /** Asked on a deprecated unauthenticated endpoint: media from after the freeze is refused. */
   legacy?: boolean;
-}
-
-const cannotThumbnail = (msg: string) => new MatrixError(400, 'M_UNKNOWN', msg);
-const notYetUploaded = () => new MatrixError(504, 'M_NOT_YET_UPLOADED', 'Content has not yet been uploaded');
-const frozen = () => notFound('Media not found: unauthenticated access to media uploaded since the freeze is refused');
-const remoteTooLarge = () => new MatrixError(502, 'M_TOO_LARGE', 'Remote content is too large to serve');
-
-/** Stops a remote transfer once it passes `maxBytes`, whatever length the remote announced. */
-class RemoteTooLarge extends Error {}
-async function* capped(chunks: AsyncIterable<Buffer>, maxBytes: number): AsyncGenerator<Buffer> {
-  let size = 0;
-  for await (const chunk of chunks) {
-    size += chunk.length;
-    if (size > maxBytes) throw new RemoteTooLarge();
-    yield chunk;
-  }
 }
 
 export class MediaRepository {
@@ -396,51 +384,5 @@ export class MediaRepository {
       }, timeoutMs);
       this.uploaded.on(mediaId, done);
     });
-  }
-}
-
-function normaliseContentType(header: string | undefined): string {
-  // The spec's default; an unparseable header is treated as absent rather than stored and echoed back.
-  return header !== undefined && isValidContentType(header) ? header : 'application/octet-stream';
-}
-
-function servableRemote(rec: RemoteMediaRecord): ServableMedia {
-  if (rec.sha256 === null || rec.size === null) throw notFound('Media not found');
-  return {
-    origin: rec.origin,
-    mediaId: rec.mediaId,
-    contentType: rec.contentType ?? 'application/octet-stream',
-    filename: rec.filename,
-    sha256: rec.sha256,
-    size: rec.size,
-  };
-}
-
-function servable(rec: MediaRecord): ServableMedia {
-  if (rec.sha256 === null || rec.size === null) throw notFound('Media not found');
-  return {
-    mediaId: rec.mediaId,
-    contentType: rec.contentType ?? 'application/octet-stream',
-    filename: rec.filename,
-    sha256: rec.sha256,
-    size: rec.size,
-  };
-}
-
-function reservationProblem(rec: MediaRecord, userId: string, now: number): string | undefined {
-  if (rec.userId !== userId) return 'forbidden';
-  if (rec.uploadedTs !== null) return 'already_uploaded';
-  if (rec.unusedExpiresTs !== null && rec.unusedExpiresTs <= now) return 'expired';
-  return undefined;
-}
-
-function reservationError(problem: string): MatrixError {
-  switch (problem) {
-    case 'forbidden':
-      return forbidden('This media ID was created by another user');
-    case 'already_uploaded':
-      return new MatrixError(409, 'M_CANNOT_OVERWRITE_MEDIA', 'Media already uploaded');
-    default:
-      return notFound('Unknown or expired media ID');
   }
 }

@@ -78,6 +78,18 @@ export class RealtimeSync {
 
   async sections(req: RealtimeRequest): Promise<RealtimeSections> {
     const { since, current, filter } = req;
+    // The common woken sync: only room events moved, memberships did not, nothing for the device.
+    if (
+      since !== undefined &&
+      since.typing === current.typing &&
+      since.receipts === current.receipts &&
+      since.presence === current.presence &&
+      since.deviceLists === current.deviceLists &&
+      (since.events === current.events || req.membershipsChanged === false) &&
+      this.toDeviceSettled(req)
+    ) {
+      return { ephemeral: new Map(), presence: [], toDevice: [], toDeviceUpTo: current.toDevice, deviceLists: { changed: [], left: [] } };
+    }
     const ephFilter = filter.room.ephemeral;
     const ephemeral = new Map<string, JsonObject[]>();
     const add = (roomId: string, ev: JsonObject) => {
@@ -126,11 +138,18 @@ export class RealtimeSync {
    * The device's to-device batch. Reading it also acknowledges (deletes) what the token covers, so
    * it is read even when the stream did not move, unless this process already acknowledged that far.
    */
+  /** Nothing to read for the device: no new messages and the token's acknowledgement already done. */
+  private toDeviceSettled(req: RealtimeRequest): boolean {
+    const from = req.since?.toDevice ?? 0;
+    const ack = Math.min(req.toDeviceAck ?? from, from);
+    return from >= req.current.toDevice && (this.acked.get(`${req.userId}|${req.deviceId}`) ?? -1) >= ack;
+  }
+
   private async toDevice(req: RealtimeRequest): Promise<{ events: JsonObject[]; upTo: number }> {
     const from = req.since?.toDevice ?? 0;
     const ack = Math.min(req.toDeviceAck ?? from, from);
     const key = `${req.userId}|${req.deviceId}`;
-    if (from >= req.current.toDevice && (this.acked.get(key) ?? -1) >= ack) return { events: [], upTo: req.current.toDevice };
+    if (this.toDeviceSettled(req)) return { events: [], upTo: req.current.toDevice };
     const td = await this.services.toDevice.changesFor(req.userId, req.deviceId, from, req.current.toDevice, ack);
     this.acked.delete(key);
     this.acked.set(key, ack);

@@ -22,6 +22,7 @@ import { type RoomSnapshot, recentSince, stateAtFromSnapshot, unredactedIn } fro
 
 const MAX_DELTAS = 256;
 const MAX_SCAN = 5000;
+const MAX_SHAPES = 10_000;
 
 export interface RoomDelta {
   /** The window, oldest first, and whether more events precede it in the gap. */
@@ -56,8 +57,10 @@ export interface DeltaRequest {
 
 export class RoomDeltas {
   private readonly deltas = new Map<string, Promise<RoomDelta>>();
-  /** Filters are parsed per request; their shape is what decides sharing. */
-  private readonly filterKeys = new WeakMap<Filter, string>();
+  /** Filters are parsed per request; their shape is what decides sharing: each distinct shape gets a number. */
+  private readonly filterKeys = new WeakMap<Filter, number>();
+  private readonly shapes = new Map<string, number>();
+  private nextShape = 0;
 
   constructor(private readonly history: RoomHistory) {}
 
@@ -97,10 +100,17 @@ export class RoomDeltas {
     return m;
   }
 
-  private filterKey(filter: Filter): string {
+  private filterKey(filter: Filter): number {
     let key = this.filterKeys.get(filter);
     if (key === undefined) {
-      key = JSON.stringify([filter.room.timeline, filter.room.state]);
+      const shape = JSON.stringify([filter.room.timeline, filter.room.state]);
+      key = this.shapes.get(shape);
+      if (key === undefined) {
+        // Numbers are never reused, so forgetting shapes (to stay bounded) only costs a later rebuild.
+        if (this.shapes.size >= MAX_SHAPES) this.shapes.clear();
+        key = this.nextShape++;
+        this.shapes.set(shape, key);
+      }
       this.filterKeys.set(filter, key);
     }
     return key;

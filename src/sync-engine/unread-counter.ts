@@ -36,13 +36,14 @@ export interface MarkerPositions {
 }
 
 export class UnreadCounter {
-  private readonly memos = new Map<string, Memo>();
+  /** Per room, per user (two levels: no key string built per call). */
+  private readonly memos = new Map<string, Map<string, Memo>>();
+  private size = 0;
 
   constructor(private readonly storage: Storage) {}
 
   async counts(snap: RoomSnapshot, userId: string, positions: MarkerPositions): Promise<UnreadCounts> {
-    const key = `${snap.roomId}\u0000${userId}`;
-    const memo = this.memos.get(key);
+    const memo = this.memos.get(snap.roomId)?.get(userId);
     // The same snapshot and markers as last time (another device of the user, a repeated build): the same counts.
     if (memo && memo.position === snap.position && memo.adPos === positions.accountData && memo.rcPos === positions.receipts && !memo.expiring) {
       return memo.counts;
@@ -60,8 +61,19 @@ export class UnreadCounter {
       // Updated in place: the map's order is then first-counted, not last-used, which only matters for eviction.
       Object.assign(memo, { position: snap.position, adPos: positions.accountData, rcPos: positions.receipts, floor, displayName, counts, expiring });
     } else {
-      this.memos.set(key, { position: snap.position, adPos: positions.accountData, rcPos: positions.receipts, floor, displayName, counts, expiring });
-      if (this.memos.size > MAX_MEMOS) this.memos.delete(this.memos.keys().next().value as string);
+      if (this.size >= MAX_MEMOS) {
+        // Forget the oldest room's memos (rescanning later is the only cost).
+        const [roomId, users] = this.memos.entries().next().value as [string, Map<string, Memo>];
+        this.memos.delete(roomId);
+        this.size -= users.size;
+      }
+      let room = this.memos.get(snap.roomId);
+      if (!room) {
+        room = new Map();
+        this.memos.set(snap.roomId, room);
+      }
+      room.set(userId, { position: snap.position, adPos: positions.accountData, rcPos: positions.receipts, floor, displayName, counts, expiring });
+      this.size++;
     }
     return counts;
   }

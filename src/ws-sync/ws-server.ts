@@ -4,11 +4,11 @@
  * connections when their device is deleted or the account deactivated, and closes everything
  * (1001) at shutdown.
  */
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { AppContext } from '../app-context.js';
-import { unknownToken } from '../http/errors.js';
+import { type HttpError, invalidParam, MatrixError, unknownToken, unrecognized } from '../http/errors.js';
 import { CloseCode, WS_SYNC_PATH } from './frames.js';
 import { TickWheel } from './tick-wheel.js';
 import { type ConnectionHost, WsConnection } from './ws-connection.js';
@@ -36,6 +36,8 @@ export class WsSyncServer implements ConnectionHost {
       perMessageDeflate: false,
       clientTracking: false,
     });
+    // A malformed handshake gets the spec's JSON error body like every other endpoint, not ws's plain text.
+    this.wss.on('wsClientError', (err: Error, socket: Duplex) => refuseUpgrade(socket, handshakeError(err.message)));
     this.wheel = new TickWheel(cfg.heartbeat_interval_ms, (conn) => conn.heartbeat(app.clock.now()));
     this.wheel.start();
     app.hooks.devicesDeleted.on((userId, deviceIds) => {
@@ -57,8 +59,12 @@ export class WsSyncServer implements ConnectionHost {
   /** The listener's upgrade handler. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = (req.url ?? '/').split('?')[0];
-    if (path !== WS_SYNC_PATH || this.closing) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (path !== WS_SYNC_PATH) {
+      refuseUpgrade(socket, unrecognized(404, 'No WebSocket endpoint at this path'));
+      return;
+    }
+    if (this.closing) {
+      refuseUpgrade(socket, new MatrixError(503, 'M_UNKNOWN', 'The server is shutting down'));
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
@@ -107,4 +113,27 @@ export class WsSyncServer implements ConnectionHost {
     }
     this.wss.close();
   }
+}
+
+/** The error for a handshake `ws` refused (it reports the reason as a message only). */
+function handshakeError(message: string): HttpError {
+  if (message === 'Invalid HTTP method') return unrecognized(405, 'A WebSocket handshake must be a GET');
+  if (message.includes('Sec-WebSocket-Version')) {
+    // RFC 6455 4.4: an unsupported version is answered 426 with the versions the server speaks.
+    return new MatrixError(426, 'M_INVALID_PARAM', 'Unsupported WebSocket version', undefined, { 'Sec-WebSocket-Version': '13, 8' });
+  }
+  return invalidParam(`Bad WebSocket handshake: ${message}`);
+}
+
+/** Answers an upgrade request with an HTTP error (JSON body) and closes the connection. */
+function refuseUpgrade(socket: Duplex, err: HttpError): void {
+  if (!socket.writable) return;
+  const body = JSON.stringify(err.body);
+  const headers = Object.entries(err.headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  socket.end(
+    `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? ''}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n${headers}\r\n${body}`,
+  );
 }
