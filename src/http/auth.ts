@@ -7,6 +7,26 @@ import type { AuthMode, Requester } from './route.js';
 /** How stale a device's last-seen time may get before a request refreshes it (avoids a write per request). */
 const LAST_SEEN_GRANULARITY_MS = 60_000;
 
+/** Raw tokens remembered with their hash; beyond that the oldest are forgotten. */
+const HASH_MEMO_SIZE = 10_000;
+const hashMemo = new Map<string, string>();
+
+/**
+ * The stored hash of an access token, remembered: every request of a client presents the same token,
+ * and a SHA-256 through node:crypto costs more than the rest of the lookup. This is a pure function
+ * of the token, so it never needs invalidating; whether the hash is still a valid token is always
+ * asked of the device store (which drops its own cache on logout, device deletion and the like).
+ */
+function accessTokenHash(token: string): string {
+  let hash = hashMemo.get(token);
+  if (hash === undefined) {
+    hash = hashToken(token);
+    if (hashMemo.size >= HASH_MEMO_SIZE) hashMemo.delete(hashMemo.keys().next().value as string);
+    hashMemo.set(token, hash);
+  }
+  return hash;
+}
+
 /** The parts of a Koa context authentication reads. */
 export interface AuthRequest {
   get(header: string): string;
@@ -34,7 +54,7 @@ export async function authenticate(app: AppContext, ctx: AuthRequest, mode: Auth
     if (mode === 'required') throw missingToken();
     return undefined;
   }
-  const info = await app.storage.devices.getAccessToken(hashToken(token));
+  const info = await app.storage.devices.getAccessToken(accessTokenHash(token));
   if (!info) throw unknownToken(false);
   const now = app.clock.now();
   if (info.expiresTs !== null && info.expiresTs <= now) throw unknownToken(true, 'Access token has expired');

@@ -160,9 +160,14 @@ export function defineRoute<
         ip: input.ip,
         headers: input.headers,
         reqId: input.reqId,
-        log: input.log,
+        // Passed through as getters: the pipeline makes the logger and the signal only for handlers that use them.
+        get log() {
+          return input.log;
+        },
         raw: input.raw,
-        signal: input.signal,
+        get signal() {
+          return input.signal;
+        },
       };
       return def.handler(req);
     },

@@ -47,6 +47,16 @@ const routes = [
   }),
   defineRoute({
     method: 'GET',
+    path: '/test/query',
+    auth: 'required',
+    query: z.object({}).catchall(z.union([z.string(), z.array(z.string())])),
+    handler: async ({ query, requester }) => ({
+      body: { query: { ...query }, user: requester.userId },
+      headers: { 'Cache-Control': 'no-store' },
+    }),
+  }),
+  defineRoute({
+    method: 'GET',
     path: '/test/forbidden',
     auth: 'optional',
     handler: async () => {
@@ -115,4 +125,45 @@ test('pipeline order: auth → rate limit → body parsing → handler', async (
   assert.ok(body.retry_after_ms > 0);
   assert.ok(Number(limited.headers.get('retry-after')) >= 1);
   assert.deepEqual(calls, ['limited']);
+});
+
+test('a JSON reply carries CORS, request id, type and exact length in one header block; HEAD gets the headers only', async () => {
+  const res = await fetch(`${base}/test/query?tag=a`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(res.status, 200);
+  const text = await res.text();
+  assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
+  assert.equal(Number(res.headers.get('content-length')), Buffer.byteLength(text));
+  assert.equal(res.headers.get('access-control-allow-origin'), '*');
+  assert.match(res.headers.get('x-request-id') ?? '', /^[0-9a-f]{6}-[0-9a-z]+$/);
+  assert.equal(res.headers.get('cache-control'), 'no-store', 'route headers are sent too');
+  assert.equal(res.headers.get('transfer-encoding'), null);
+
+  const head = await fetch(`${base}/test/query?tag=a`, { method: 'HEAD', headers: { authorization: `Bearer ${token}` } });
+  assert.equal(head.status, 200);
+  assert.equal(await head.text(), '');
+  assert.equal(Number(head.headers.get('content-length')), Buffer.byteLength(text));
+
+  // Errors go out the same way, with their own headers.
+  const wrong = await fetch(`${base}/test/query`, { method: 'DELETE' });
+  assert.equal(wrong.status, 405);
+  assert.equal(wrong.headers.get('access-control-allow-origin'), '*');
+  assert.match(wrong.headers.get('allow') ?? '', /GET/);
+  const wrongText = await wrong.text();
+  assert.equal(Number(wrong.headers.get('content-length')), Buffer.byteLength(wrongText));
+  assert.equal((JSON.parse(wrongText) as { errcode: string }).errcode, 'M_UNRECOGNIZED');
+});
+
+test('query strings: repeated keys become arrays, + is a space, bad escapes stay as sent, the token may come from the query', async () => {
+  const res = await fetch(`${base}/test/query?tag=a&tag=b+c&x=%zz&y=%E2%9C%93&__proto__=p&access_token=${encodeURIComponent(token)}`);
+  assert.equal(res.status, 200);
+  const body = (await res.json()) as { query: Record<string, unknown>; user: string };
+  assert.equal(body.user, '@u:test.local');
+  assert.deepEqual(body.query.tag, ['a', 'b c']);
+  assert.equal(body.query.x, '%zz');
+  assert.equal(body.query.y, '\u2713');
+  assert.equal(Object.getPrototypeOf({}), Object.prototype, 'a __proto__ key changes no prototype');
+  // A wrong token in the query is refused like one in the header.
+  const bad = await fetch(`${base}/test/query?access_token=nope`);
+  assert.equal(bad.status, 401);
+  assert.equal(((await bad.json()) as { errcode: string }).errcode, 'M_UNKNOWN_TOKEN');
 });

@@ -8,6 +8,12 @@ let fixture: RouteFixture;
 let base: string;
 const seen: AbortSignal[] = [];
 let aborted: () => void = () => {};
+let markClientGone: () => void = () => {};
+const clientGone = new Promise<void>((resolve) => {
+  markClientGone = resolve;
+});
+let lateChecked: () => void = () => {};
+let lateEntered: () => void = () => {};
 
 const routes = [
   defineRoute({
@@ -18,6 +24,19 @@ const routes = [
       seen.push(signal);
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
       aborted();
+      return { body: {} };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/test/late',
+    auth: 'none',
+    // Looks at its signal only after the client has gone (the signal is made on first use).
+    handler: async (req) => {
+      lateEntered();
+      await clientGone;
+      seen.push(req.signal);
+      lateChecked();
       return { body: {} };
     },
   }),
@@ -58,4 +77,26 @@ test('a completed response does not abort its signal', async () => {
   assert.deepEqual(await res.json(), { ok: true });
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(seen.at(-1)!.aborted, false);
+});
+
+test('a signal first asked for after the client went away is already aborted', async () => {
+  const checked = new Promise<void>((resolve) => {
+    lateChecked = resolve;
+  });
+  const entered = new Promise<void>((resolve) => {
+    lateEntered = resolve;
+  });
+  const before = seen.length;
+  const client = new AbortController();
+  const req = fetch(`${base}/test/late`, { signal: client.signal }).catch((e: Error) => e);
+  await entered;
+  client.abort();
+  // Released once the server has seen the connection close.
+  const deadline = Date.now() + 5000;
+  while ((await fixture.connections()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  markClientGone();
+  await checked;
+  assert.equal(seen.length, before + 1);
+  assert.equal(seen.at(-1)!.aborted, true);
+  assert.ok((await req) instanceof Error);
 });

@@ -12,6 +12,8 @@ export interface RouteFixture {
   app: AppContext;
   /** `http://127.0.0.1:<port>` */
   base: string;
+  /** Open client connections on the listener. */
+  connections(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -33,6 +35,8 @@ export async function serveRoutes(routes: readonly Route[], config: Record<strin
   return {
     app,
     base: `http://127.0.0.1:${listener.port}`,
+    connections: () =>
+      new Promise<number>((resolve, reject) => listener.server.getConnections((err, n) => (err ? reject(err) : resolve(n)))),
     stop: async () => {
       await stopListener(http, listener, 1000);
       await app.storage.close();

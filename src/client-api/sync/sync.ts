@@ -23,7 +23,8 @@ export const sync = defineRoute({
       use_state_after: boolParam,
     })
     .loose(),
-  handler: async ({ app, requester, query, signal }) => {
+  handler: async (req) => {
+    const { app, requester, query } = req;
     const since = query.since === undefined ? undefined : parseSyncToken(query.since);
     if (query.since !== undefined && since === undefined) throw invalidParam(`Invalid since token ${query.since}`);
     const filter = await syncFilterParam(query.filter, requester.userId, app.storage.filters);
@@ -32,13 +33,15 @@ export const sync = defineRoute({
     const idle = query.set_presence === 'unavailable';
     if (connected) await app.presence.connectionOpened(requester.userId, requester.deviceId, { idle });
     try {
+      const timeoutMs = Math.min(Number(query.timeout ?? 0), MAX_TIMEOUT_MS);
       const body = await app.sync.sync({
         viewer: { userId: requester.userId, deviceId: requester.deviceId },
         since,
         filter,
         fullState: query.full_state === 'true',
-        timeoutMs: Math.min(Number(query.timeout ?? 0), MAX_TIMEOUT_MS),
-        signal,
+        timeoutMs,
+        // Only a long poll waits; asking for the signal is what makes it.
+        signal: timeoutMs > 0 ? req.signal : undefined,
       });
       return { body };
     } finally {
