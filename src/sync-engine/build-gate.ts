@@ -8,7 +8,7 @@
  * each build's garbage dies young. Builds do not wait on one another, so a queue cannot deadlock.
  */
 /** How long queued builds may run back to back before other work gets a turn. */
-const YIELD_EVERY_MS = 5;
+const YIELD_EVERY_MS = 1;
 
 export class BuildGate {
   private running = 0;
