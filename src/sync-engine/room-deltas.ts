@@ -21,7 +21,6 @@ import type { RoomHistory } from './room-history.js';
 import { type RoomSnapshot, recentSince, stateAtFromSnapshot, unredactedIn } from './room-snapshots.js';
 
 const MAX_DELTAS = 256;
-const MAX_SCAN = 5000;
 const MAX_SHAPES = 10_000;
 
 export interface RoomDelta {
@@ -118,7 +117,10 @@ export class RoomDeltas {
 
   private async build({ snap, from, filter, limit }: DeltaRequest): Promise<RoomDelta> {
     const { roomId, position: upTo } = snap;
-    const { events, more } = await this.window(snap, from, filter, limit);
+    // A member joined throughout sees every event that is neither rejected, an outlier nor soft-failed.
+    const passes = (e: StoredEvent) => e.rejectedReason === undefined && !e.outlier && !e.softFailed && eventPasses(filter.room.timeline, e.event);
+    const known = recentSince(snap, from)?.map((r) => r.stored);
+    const { events, more } = await this.history.scanWindow(roomId, from, upTo, limit, passes, known);
     const unredacted = unredactedIn(snap);
     const timeline = await this.history.formatEvents(events, { userId: '' }, true, unredacted);
     const store = this.history.store;
@@ -144,36 +146,6 @@ export class RoomDeltas {
       members: new Map(),
       filter,
     };
-  }
-
-  /** The newest `limit` events of the gap a joined member sees, oldest first. */
-  private async window(snap: RoomSnapshot, from: number, filter: Filter, limit: number): Promise<{ events: StoredEvent[]; more: boolean }> {
-    const passes = (e: StoredEvent) =>
-      e.rejectedReason === undefined && !e.outlier && !e.softFailed && eventPasses(filter.room.timeline, e.event);
-    const picked: StoredEvent[] = [];
-    const known = recentSince(snap, from);
-    if (known) {
-      for (const r of known) {
-        if (!passes(r.stored)) continue;
-        if (picked.length === limit) return { events: picked.reverse(), more: true };
-        picked.push(r.stored);
-      }
-      return { events: picked.reverse(), more: false };
-    }
-    const batch = Math.max(limit * 2, 20);
-    let upper = snap.position;
-    for (let scanned = 0; scanned < MAX_SCAN; ) {
-      const page = await this.history.store.getRoomEventsByStream(snap.roomId, from, upper, batch, 'b');
-      for (const e of page) {
-        if (!passes(e)) continue;
-        if (picked.length === limit) return { events: picked.reverse(), more: true };
-        picked.push(e);
-      }
-      if (page.length < batch) return { events: picked.reverse(), more: false };
-      upper = page[page.length - 1].streamOrdering - 1;
-      scanned += page.length;
-    }
-    return { events: picked.reverse(), more: true };
   }
 
   private async formatState(ids: readonly string[], filter: Filter): Promise<FormattedState[]> {

@@ -104,10 +104,25 @@ export class RoomHistory {
     /** Every timeline event of the room in the range, newest first, when the caller has them already. */
     known?: readonly StoredEvent[],
   ): Promise<Window> {
+    return this.scanWindow(roomId, fromExclusive, toInclusive, limit, (e) => this.passes(viewer, e, filter, currentlyJoined), known);
+  }
+
+  /**
+   * The newest `limit` events in (fromExclusive, toInclusive] that `passes` accepts, oldest first:
+   * from `known` (every timeline event of the range, newest first) when given, else read in pages.
+   */
+  async scanWindow(
+    roomId: string,
+    fromExclusive: number,
+    toInclusive: number,
+    limit: number,
+    passes: (e: StoredEvent) => boolean | Promise<boolean>,
+    known?: readonly StoredEvent[],
+  ): Promise<Window> {
     const picked: StoredEvent[] = [];
     if (known) {
       for (const e of known) {
-        if (!(await this.passes(viewer, e, filter, currentlyJoined))) continue;
+        if (!(await passes(e))) continue;
         if (picked.length === limit) return { events: picked.reverse(), more: true };
         picked.push(e);
       }
@@ -118,7 +133,7 @@ export class RoomHistory {
     for (let scanned = 0; scanned < MAX_SCAN; ) {
       const page = await this.store.getRoomEventsByStream(roomId, fromExclusive, upper, batch, 'b');
       for (const e of page) {
-        if (!(await this.passes(viewer, e, filter, currentlyJoined))) continue;
+        if (!(await passes(e))) continue;
         if (picked.length === limit) return { events: picked.reverse(), more: true };
         picked.push(e);
       }
