@@ -64,10 +64,20 @@ export class InProcessNotifier implements Notifier {
   private readonly waiters = new Map<string, Set<Waiter>>();
   /** Per key: the sequence number and stream of the latest change delivered for it. */
   private readonly last = new Map<string, { seq: number; stream: StreamName }>();
+  /**
+   * `last` is kept in order of change and bounded: when it grows past maxKeys the oldest half is
+   * forgotten, and this is the newest sequence number forgotten. A wait from a mark at or before it
+   * cannot know whether its keys changed since, so it returns at once (a spurious wake-up only
+   * costs the reader a rebuild; a lost one would leave it asleep).
+   */
+  private horizon = 0;
   private seq = 0;
   private closed = false;
 
-  constructor(private readonly transport: NotifierTransport = new LoopbackTransport()) {
+  constructor(
+    private readonly transport: NotifierTransport = new LoopbackTransport(),
+    private readonly maxKeys = 200_000,
+  ) {
     transport.subscribe((change) => this.deliver(change));
   }
 
@@ -85,10 +95,12 @@ export class InProcessNotifier implements Notifier {
     const seq = ++this.seq;
     const woken = new Set<Waiter>();
     for (const key of change.keys) {
+      this.last.delete(key);
       this.last.set(key, { seq, stream: change.stream });
       const set = this.waiters.get(key);
       if (set) for (const w of set) woken.add(w);
     }
+    if (this.last.size > this.maxKeys) this.forgetOldest();
     for (const w of woken) w(change.stream);
   }
 
@@ -96,6 +108,7 @@ export class InProcessNotifier implements Notifier {
     if (this.closed || signal?.aborted) return Promise.resolve(null);
     const keyList = [...new Set(keys)];
     if (since !== undefined) {
+      if (since < this.horizon) return Promise.resolve('events');
       for (const key of keyList) {
         const l = this.last.get(key);
         if (l && l.seq > since) return Promise.resolve(l.stream);
@@ -124,6 +137,14 @@ export class InProcessNotifier implements Notifier {
         else this.waiters.set(key, new Set([finish]));
       }
     });
+  }
+
+  private forgetOldest(): void {
+    for (const [key, l] of this.last) {
+      if (this.last.size <= this.maxKeys / 2) break;
+      this.last.delete(key);
+      this.horizon = l.seq;
+    }
   }
 
   close(): void {

@@ -56,3 +56,25 @@ test('room events wake the room and the target of a membership change', () => {
   assert.deepEqual(roomEventKeys({ roomId: '!r:x', type: 'm.room.message', stateKey: undefined }), ['!r:x']);
   assert.deepEqual(roomEventKeys({ roomId: '!r:x', type: 'm.room.member', stateKey: '@i:x' }), ['!r:x', '@i:x']);
 });
+
+test('the per-key change record stays bounded; a wait from before what it forgot returns at once, later ones still wait', async () => {
+  const n = new InProcessNotifier(undefined, 10);
+  const early = n.mark();
+  for (let i = 0; i < 25; i++) n.notify('events', [`!r${i}:x`]);
+  // '!r0:x' changed after `early`, but its record is gone: the wait must not sleep through it.
+  assert.equal(await n.waitFor(['!r0:x'], 60_000, undefined, early), 'events');
+  // A recent change is still known precisely...
+  assert.equal(await n.waitFor(['!r24:x'], 60_000, undefined, n.mark() - 1), 'events');
+  // ...and a key that did not change since a recent mark waits.
+  const recent = n.mark();
+  const w = n.waitFor(['!r0:x'], 60_000, undefined, recent);
+  let woken = false;
+  void w.then(() => {
+    woken = true;
+  });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(woken, false);
+  n.notify('events', ['!r0:x']);
+  assert.equal(await w, 'events');
+  n.close();
+});
