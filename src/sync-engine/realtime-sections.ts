@@ -88,7 +88,7 @@ export class RealtimeSync {
       (since.events === current.events || req.membershipsChanged === false) &&
       this.toDeviceSettled(req)
     ) {
-      return { ephemeral: new Map(), presence: [], toDevice: [], toDeviceUpTo: current.toDevice, deviceLists: { changed: [], left: [] } };
+      return emptySections(current);
     }
     const ephFilter = filter.room.ephemeral;
     const ephemeral = new Map<string, JsonObject[]>();
@@ -134,26 +134,34 @@ export class RealtimeSync {
     return { ephemeral, presence, toDevice: td.events, toDeviceUpTo: td.upTo, deviceLists };
   }
 
+  /** Nothing to read for the device: no new messages and the token's acknowledgement already done. */
+  private toDeviceSettled(req: RealtimeRequest): boolean {
+    const { from, ack } = toDeviceRange(req);
+    return from >= req.current.toDevice && (this.acked.get(deviceKey(req)) ?? -1) >= ack;
+  }
+
   /**
    * The device's to-device batch. Reading it also acknowledges (deletes) what the token covers, so
    * it is read even when the stream did not move, unless this process already acknowledged that far.
    */
-  /** Nothing to read for the device: no new messages and the token's acknowledgement already done. */
-  private toDeviceSettled(req: RealtimeRequest): boolean {
-    const from = req.since?.toDevice ?? 0;
-    const ack = Math.min(req.toDeviceAck ?? from, from);
-    return from >= req.current.toDevice && (this.acked.get(`${req.userId}|${req.deviceId}`) ?? -1) >= ack;
-  }
-
   private async toDevice(req: RealtimeRequest): Promise<{ events: JsonObject[]; upTo: number }> {
-    const from = req.since?.toDevice ?? 0;
-    const ack = Math.min(req.toDeviceAck ?? from, from);
-    const key = `${req.userId}|${req.deviceId}`;
     if (this.toDeviceSettled(req)) return { events: [], upTo: req.current.toDevice };
+    const { from, ack } = toDeviceRange(req);
+    const key = deviceKey(req);
     const td = await this.services.toDevice.changesFor(req.userId, req.deviceId, from, req.current.toDevice, ack);
     this.acked.delete(key);
     this.acked.set(key, ack);
     if (this.acked.size > MAX_ACKED) this.acked.delete(this.acked.keys().next().value as string);
     return td;
   }
+}
+
+/** Where the device's to-device batch starts, and how far the client has acknowledged. */
+function toDeviceRange(req: RealtimeRequest): { from: number; ack: number } {
+  const from = req.since?.toDevice ?? 0;
+  return { from, ack: Math.min(req.toDeviceAck ?? from, from) };
+}
+
+function deviceKey(req: RealtimeRequest): string {
+  return `${req.userId}|${req.deviceId}`;
 }
