@@ -277,28 +277,15 @@ export class SyncBuilder {
     const delta = await this.deltas.get({ snap, from: since.events, filter, limit });
     let state = delta.state;
     if (filter.room.state.lazyLoadMembers) {
-      const memberState = new Map<string, string>();
-      for (const user of delta.senders) {
-        const id = delta.startState.get(stateKeyOf('m.room.member', user));
-        if (id !== undefined) memberState.set(user, id);
-      }
-      const selected = selectLazyMembers({
-        viewer: viewer.userId,
-        timelineSenders: delta.senders,
-        includeViewer: false,
-        memberState,
-        alreadySent: this.lazyCache.get(viewer.userId, viewer.deviceId, roomId),
-        includeRedundant: filter.room.state.includeRedundantMembers,
-      });
+      const selected = this.lazyMembers(req, roomId, delta.startState, { senders: delta.senders, heroes: [], gapMembers: [], includeViewer: false });
       state = delta.stateWithoutMembers;
       if (selected.size > 0) {
         const members: FormattedState[] = [];
-        for (const user of selected) {
+        for (const user of selected.keys()) {
           const m = await this.deltas.member(delta, user);
           if (m) members.push(m);
         }
         state = [...state, ...members].sort((a, b) => a.streamOrdering - b.streamOrdering);
-        this.lazyCache.record(viewer.userId, viewer.deviceId, roomId, [...selected].map((u) => [u, memberState.get(u)!]));
       }
     }
     const roomAd = roomAccountData(adChanges, roomId, filter);
@@ -344,30 +331,41 @@ export class SyncBuilder {
     let heroes: string[] = [];
     if (full && snap) heroes = snap.needsHeroes ? heroesOf(snap, viewer.userId) : [];
     else if (full && (await this.needsHeroes(roomId))) heroes = await this.heroes(roomId, viewer.userId);
+    for (const id of this.lazyMembers(req, roomId, startState, { senders: timelineSenders, heroes, gapMembers, includeViewer: full }).values()) ids.push(id);
+    return ids;
+  }
+
+  /**
+   * The lazily loaded members a section carries (user ID → member event ID in `startState`), and
+   * recorded as sent to the device.
+   */
+  private lazyMembers(
+    req: SyncRequest,
+    roomId: string,
+    startState: StateMap,
+    q: { senders: readonly string[]; heroes: readonly string[]; gapMembers: readonly string[]; includeViewer: boolean },
+  ): Map<string, string> {
+    const { viewer, filter } = req;
     // Only the member events of the users that could be selected (not every member of a big room).
     const members = new Map<string, string>();
-    for (const user of [viewer.userId, ...timelineSenders, ...heroes, ...gapMembers]) {
+    for (const user of [viewer.userId, ...q.senders, ...q.heroes, ...q.gapMembers]) {
       const id = startState.get(stateKeyOf('m.room.member', user));
       if (id !== undefined) members.set(user, id);
     }
     const selected = selectLazyMembers({
       viewer: viewer.userId,
-      timelineSenders,
-      extraUsers: heroes,
-      includeViewer: full,
+      timelineSenders: q.senders,
+      extraUsers: q.heroes,
+      includeViewer: q.includeViewer,
       memberState: members,
       alreadySent: req.fullState ? undefined : this.lazyCache.get(viewer.userId, viewer.deviceId, roomId),
       includeRedundant: filter.room.state.includeRedundantMembers,
-      gapChanges: gapMembers,
+      gapChanges: q.gapMembers,
     });
-    const sent: Array<[string, string]> = [];
-    for (const user of selected) {
-      const id = members.get(user)!;
-      ids.push(id);
-      sent.push([user, id]);
-    }
+    const sent = new Map<string, string>();
+    for (const user of selected) sent.set(user, members.get(user)!);
     this.lazyCache.record(viewer.userId, viewer.deviceId, roomId, sent);
-    return ids;
+    return sent;
   }
 
   /** Up to five other members, joined or invited first, else those who left, by stream order. */
