@@ -149,13 +149,8 @@ export class RoomDeltas {
   }
 
   private async formatState(ids: readonly string[], filter: Filter): Promise<FormattedState[]> {
-    const events = [...(await this.history.store.getEvents(ids)).values()].sort((a, b) => a.streamOrdering - b.streamOrdering);
-    const out: FormattedState[] = [];
-    for (const e of events) {
-      if (!eventPasses(filter.room.state, e.event)) continue;
-      const [event] = await this.history.formatEvents([e], { userId: '' }, true);
-      out.push({ streamOrdering: e.streamOrdering, event });
-    }
-    return out;
+    const events = await this.history.stateEvents(ids, filter.room.state);
+    const formatted = await this.history.formatEvents(events, { userId: '' }, true);
+    return events.map((e, i) => ({ streamOrdering: e.streamOrdering, event: formatted[i] }));
   }
 }

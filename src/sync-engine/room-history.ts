@@ -181,13 +181,15 @@ export class RoomHistory {
 
   /** State events (by ID) that pass a state filter, formatted for the viewer, in stream order. */
   async formatState(ids: Iterable<string>, viewer: Viewer, filter: RoomEventFilter | undefined, omitRoomId: boolean): Promise<ClientEvent[]> {
-    const events = await this.store.getEvents([...ids]);
     const out: ClientEvent[] = [];
-    for (const e of [...events.values()].sort((a, b) => a.streamOrdering - b.streamOrdering)) {
-      if (filter && !eventPasses(filter, e.event)) continue;
-      out.push(await this.reads.format(e, viewer, { omitRoomId }));
-    }
+    for (const e of await this.stateEvents(ids, filter)) out.push(await this.reads.format(e, viewer, { omitRoomId }));
     return out;
+  }
+
+  /** State events (by ID) that pass a state filter, in stream order. */
+  async stateEvents(ids: Iterable<string>, filter: RoomEventFilter | undefined): Promise<StoredEvent[]> {
+    const events = [...(await this.store.getEvents([...ids])).values()].sort((a, b) => a.streamOrdering - b.streamOrdering);
+    return filter ? events.filter((e) => eventPasses(filter, e.event)) : events;
   }
 
   /** `unredacted`: events the caller knows to be unredacted (their redaction lookup is skipped). */
