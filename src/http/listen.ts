@@ -65,11 +65,14 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
 }
 
 /** A complete HTTP/1.1 error response with a Matrix JSON body, for sockets outside Koa (parse errors, upgrades). */
-export function rawJsonResponse(status: number, reason: string, errcode: string, error: string): string {
+export function rawJsonResponse(status: number, reason: string, errcode: string, error: string, headers: Record<string, string> = {}): string {
   const body = JSON.stringify({ errcode, error });
+  const extra = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
   return (
     `HTTP/1.1 ${status} ${reason}\r\n` +
-    `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+    `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n${extra}\r\n${body}`
   );
 }
 

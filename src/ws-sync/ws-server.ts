@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { AppContext } from '../app-context.js';
 import { type HttpError, invalidParam, MatrixError, unknownToken, unrecognized } from '../http/errors.js';
+import { rawJsonResponse } from '../http/listen.js';
 import { CloseCode, WS_SYNC_PATH } from './frames.js';
 import { TickWheel } from './tick-wheel.js';
 import { type ConnectionHost, WsConnection } from './ws-connection.js';
@@ -128,12 +129,5 @@ function handshakeError(message: string): HttpError {
 /** Answers an upgrade request with an HTTP error (JSON body) and closes the connection. */
 function refuseUpgrade(socket: Duplex, err: HttpError): void {
   if (!socket.writable) return;
-  const body = JSON.stringify(err.body);
-  const headers = Object.entries(err.headers)
-    .map(([k, v]) => `${k}: ${v}\r\n`)
-    .join('');
-  socket.end(
-    `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? ''}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n${headers}\r\n${body}`,
-  );
+  socket.end(rawJsonResponse(err.status, STATUS_CODES[err.status] ?? '', String(err.body.errcode), String(err.body.error), err.headers));
 }
