@@ -10,6 +10,7 @@ import { Router } from '@koa/router';
 import Koa from 'koa';
 import type { AppContext } from '../app-context.js';
 import type { JsonObject } from '../core/json.js';
+import { JsonText } from '../core/json-text.js';
 import type { Logger } from '../logger.js';
 import { authenticate } from './auth.js';
 import { rawBodyStream, readJsonObjectBody } from './body.js';
@@ -26,7 +27,8 @@ const CORS_HEADERS = {
 /** The JSON answer of a route or an error, written by the outermost middleware in one go. */
 interface JsonReply {
   status: number;
-  body: JsonObject;
+  /** The body, or its JSON text when the route serialized it already. */
+  body: JsonObject | JsonText;
   headers?: Record<string, string>;
 }
 
@@ -217,7 +219,7 @@ async function runPipeline(
     if (res.binary.length !== undefined) ctx.length = res.binary.length;
     if (res.headers) ctx.set(res.headers);
   } else {
-    ctx.state.reply = { status: res.status ?? 200, body: res.body, headers: res.headers };
+    ctx.state.reply = { status: res.status ?? 200, body: 'json' in res ? res.json : res.body, headers: res.headers };
   }
 }
 
@@ -244,7 +246,7 @@ function sendJson(res: ServerResponse, method: string, reqId: string, reply: Jso
     if (!res.writableEnded) res.destroy();
     return;
   }
-  const text = JSON.stringify(reply.body);
+  const text = reply.body instanceof JsonText ? reply.body.text : JSON.stringify(reply.body);
   const headers: OutgoingHttpHeaders = {
     ...CORS_HEADERS,
     'X-Request-Id': reqId,

@@ -11,6 +11,7 @@ import type { z } from 'zod';
 import type { AppContext } from '../app-context.js';
 import type { Config, RateLimitAction } from '../config/config.js';
 import type { JsonObject } from '../core/json.js';
+import type { JsonText } from '../core/json-text.js';
 import type { Logger } from '../logger.js';
 import { parseOrThrow } from './validation.js';
 
@@ -74,6 +75,8 @@ export interface BinaryContent {
 
 export type RouteResponse =
   | { status?: number; body: JsonObject; headers?: Record<string, string> }
+  /** A JSON body the handler serialized itself (e.g. a sync response assembled from shared, already serialized parts). */
+  | { status?: number; json: JsonText; headers?: Record<string, string> }
   | { status?: number; binary: BinaryContent; headers?: Record<string, string> };
 
 export interface RouteDefinition<
