@@ -61,6 +61,23 @@ export function stateKeyOf(type: string, stateKey: string): StateKey {
   return `${type}\u0000${stateKey}`;
 }
 
+const memberKeys = new Map<string, StateKey>();
+const MAX_MEMBER_KEYS = 100_000;
+
+/**
+ * `stateKeyOf('m.room.member', userId)`, the same string each time: a sync looks up the member
+ * events of every sender for every woken member, and a string met before has its hash already.
+ */
+export function memberStateKey(userId: string): StateKey {
+  let key = memberKeys.get(userId);
+  if (key === undefined) {
+    if (memberKeys.size >= MAX_MEMBER_KEYS) memberKeys.clear();
+    key = stateKeyOf('m.room.member', userId);
+    memberKeys.set(userId, key);
+  }
+  return key;
+}
+
 export function splitStateKey(key: StateKey): [type: string, stateKey: string] {
   const i = key.indexOf('\u0000');
   return [key.slice(0, i), key.slice(i + 1)];

@@ -11,7 +11,7 @@
  * nor soft-failed. The caller guarantees it: the room had no member event in (from, upTo] and the
  * user was joined at `upTo`.
  */
-import { type StateMap, stateKeyOf } from '../core/pdu.js';
+import { memberStateKey, type StateMap } from '../core/pdu.js';
 import type { Viewer } from '../room-engine/room-reads.js';
 import type { ClientEvent } from '../rooms/client-event.js';
 import type { StoredEvent } from '../storage/event-store.js';
@@ -40,6 +40,8 @@ export interface RoomDelta {
   /** Member events formatted for lazy loading, by event ID (filled on demand). */
   members: Map<string, Promise<FormattedState | undefined>>;
   filter: Filter;
+  /** The shared timeline and state as JSON, made when first asked for (see timelineText, stateText). */
+  texts: { timeline?: string; state?: string; stateWithoutMembers?: string };
 }
 
 export interface FormattedState {
@@ -87,9 +89,27 @@ export class RoomDeltas {
     return out;
   }
 
+  /** A section's `timeline` as JSON: the shared text when `events` is the delta's own timeline. */
+  timelineText(delta: RoomDelta, events: readonly ClientEvent[]): string {
+    if (events === delta.timeline && delta.texts.timeline !== undefined) return delta.texts.timeline;
+    const text = JSON.stringify({ events, limited: delta.limited, prev_batch: delta.prevBatch });
+    if (events === delta.timeline) delta.texts.timeline = text;
+    return text;
+  }
+
+  /** A section's `state` as JSON: the shared text when `state` is one of the delta's own lists. */
+  stateText(delta: RoomDelta, state: readonly FormattedState[]): string {
+    const which = state === delta.state ? 'state' : state === delta.stateWithoutMembers ? 'stateWithoutMembers' : undefined;
+    const known = which && delta.texts[which];
+    if (known !== undefined) return known;
+    const text = JSON.stringify({ events: state.map((s) => s.event) });
+    if (which) delta.texts[which] = text;
+    return text;
+  }
+
   /** A member event from the delta's start state, formatted once for every member woken with it. */
   member(delta: RoomDelta, userId: string): Promise<FormattedState | undefined> {
-    const id = delta.startState.get(stateKeyOf('m.room.member', userId));
+    const id = delta.startState.get(memberStateKey(userId));
     if (id === undefined) return Promise.resolve(undefined);
     let m = delta.members.get(id);
     if (!m) {
@@ -145,6 +165,7 @@ export class RoomDeltas {
       senders: [...new Set(events.map((e) => e.event.sender))],
       members: new Map(),
       filter,
+      texts: {},
     };
   }
 

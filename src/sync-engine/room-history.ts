@@ -4,7 +4,7 @@
  * event returned has passed `RoomReads.canSee` and is formatted by `RoomReads.format`.
  */
 import type { JsonObject } from '../core/json.js';
-import { type StateMap, splitStateKey, stateKeyOf } from '../core/pdu.js';
+import { memberStateKey, type StateMap, splitStateKey } from '../core/pdu.js';
 import type { RoomReads, Viewer } from '../room-engine/room-reads.js';
 import type { ClientEvent } from '../rooms/client-event.js';
 import { membershipOf } from '../rooms/membership.js';
@@ -80,7 +80,7 @@ export class RoomHistory {
 
   /** A user's membership in a state (undefined: none). */
   async membershipIn(state: StateMap, userId: string): Promise<string | undefined> {
-    const id = state.get(stateKeyOf('m.room.member', userId));
+    const id = state.get(memberStateKey(userId));
     const ev = id === undefined ? undefined : await this.store.getEvent(id);
     return ev && membershipOf(ev.event.content);
   }
@@ -208,7 +208,7 @@ export class RoomHistory {
     for (const e of events) {
       if (ids.has(e.event.sender)) continue;
       const state = await this.store.getStateAfter(e.event.eventId);
-      const id = state?.get(stateKeyOf('m.room.member', e.event.sender));
+      const id = state?.get(memberStateKey(e.event.sender));
       if (id !== undefined) ids.set(e.event.sender, id);
     }
     return [...ids.values()];

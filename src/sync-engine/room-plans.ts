@@ -5,7 +5,7 @@
  * long poll skips the membership query.
  */
 import type { JsonObject } from '../core/json.js';
-import { stateKeyOf } from '../core/pdu.js';
+import { memberStateKey, stateKeyOf } from '../core/pdu.js';
 import { STRIPPED_STATE_TYPES, toStrippedState } from '../rooms/client-event.js';
 import type { EventStore, MembershipRecord } from '../storage/event-store.js';
 import type { SyncToken } from '../sync/sync-token.js';
@@ -78,7 +78,7 @@ export class RoomPlans {
   /** A membership that changed after `upTo` (written while this sync was reading): what it was then. */
   private async membershipAt(roomId: string, userId: string, upTo: number): Promise<RoomPlan | undefined> {
     const state = await this.history.stateAtStream(roomId, upTo);
-    const id = state.get(stateKeyOf('m.room.member', userId));
+    const id = state.get(memberStateKey(userId));
     const ev = id === undefined ? undefined : await this.store.getEvent(id);
     const m = ev?.event.content.membership;
     return ev && typeof m === 'string' ? { roomId, membership: m, at: ev.streamOrdering, eventId: ev.event.eventId } : undefined;

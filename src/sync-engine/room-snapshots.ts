@@ -9,7 +9,7 @@
  * The last few positions are kept; a build at an older position than those gets a one-off
  * snapshot that is not kept.
  */
-import { type StateMap, stateKeyOf } from '../core/pdu.js';
+import { memberStateKey, type StateMap } from '../core/pdu.js';
 import type { EventStore, MembershipRecord, StoredEvent } from '../storage/event-store.js';
 
 /** How many of the newest events a snapshot keeps for incremental unread counts. */
@@ -194,7 +194,7 @@ export class RoomSnapshots {
 
 /** A user's display name in the snapshot's room state. */
 export async function displayNameIn(store: EventStore, snap: RoomSnapshot, userId: string): Promise<string | undefined> {
-  const id = snap.state.get(stateKeyOf('m.room.member', userId));
+  const id = snap.state.get(memberStateKey(userId));
   const ev = id === undefined ? undefined : await store.getEvent(id);
   const name = ev?.event.content.displayname;
   return typeof name === 'string' ? name : undefined;

@@ -4,19 +4,21 @@
  * the rules (which rooms appear where, what `state` holds, unread counts, lazy loading).
  */
 import type { JsonObject } from '../core/json.js';
-import { type StateMap, splitStateKey, stateKeyOf } from '../core/pdu.js';
+import { JsonText } from '../core/json-text.js';
+import { memberStateKey, type StateMap, splitStateKey } from '../core/pdu.js';
 import type { Viewer } from '../room-engine/room-reads.js';
 import type { RoomsChanged } from '../storage/event-store.js';
 import type { AccountDataChange, Storage } from '../storage/storage.js';
 import { accountDataPasses, effectiveLimit, type Filter, roomPasses } from '../sync/filter.js';
 import type { LazyMemberCache } from '../sync/lazy-members.js';
 import { selectLazyMembers } from '../sync/lazy-members.js';
-import { formatTopoToken, type SyncToken, topoBefore } from '../sync/sync-token.js';
+import { formatSyncToken, formatTopoToken, type SyncToken, topoBefore } from '../sync/sync-token.js';
 import { emptySections, type RealtimeSections, type RealtimeSync } from './realtime-sections.js';
 import { type FormattedState, RoomDeltas } from './room-deltas.js';
 import { type RoomPlan, RoomPlans } from './room-plans.js';
 import { asJson, type RoomHistory } from './room-history.js';
 import { heroesOf, type RoomSnapshot, RoomSnapshots, recentSince, stateAtFromSnapshot, unredactedIn } from './room-snapshots.js';
+import { SyncResponse } from './sync-response.js';
 import { UnreadCounter } from './unread-counter.js';
 
 const DEFAULT_TIMELINE_LIMIT = 10;
@@ -42,7 +44,7 @@ export interface SyncRequest {
 }
 
 export interface SyncResult {
-  body: JsonObject;
+  response: SyncResponse;
   /** Nothing for the client: the long poll may wait for more. */
   empty: boolean;
   /** Keys to wait on: the user and the rooms they are joined to. */
@@ -113,7 +115,7 @@ export class SyncBuilder {
     }
     const changedRooms = changes?.rooms;
 
-    const join: JsonObject = {};
+    const join = new Map<string, JsonObject | JsonText>();
     const invite: JsonObject = {};
     const knock: JsonObject = {};
     const leave: JsonObject = {};
@@ -129,7 +131,7 @@ export class SyncBuilder {
         const section = shared
           ? await this.sharedSection(req, since, plan.roomId, current.events, relevantAd, eph)
           : await this.roomSection(req, plan, current.events, relevantAd, true, eph);
-        if (section) join[plan.roomId] = section;
+        if (section) join.set(plan.roomId, section);
       } else if (plan.membership === 'invite' && changedSinceLast) {
         invite[plan.roomId] = { invite_state: { events: await this.plans.strippedState(plan) } };
       } else if (plan.membership === 'knock' && changedSinceLast) {
@@ -146,31 +148,30 @@ export class SyncBuilder {
       .filter((c) => c.roomId === null && accountDataPasses(filter.accountData, c.type))
       .map((c) => ({ type: c.type, content: c.content }));
 
-    const rooms: JsonObject = {};
-    if (Object.keys(join).length > 0) rooms.join = join;
-    if (Object.keys(invite).length > 0) rooms.invite = invite;
-    if (Object.keys(knock).length > 0) rooms.knock = knock;
-    if (Object.keys(leave).length > 0) rooms.leave = leave;
     const dl = rt.deviceLists;
     const empty =
-      Object.keys(rooms).length === 0 &&
+      join.size === 0 &&
+      Object.keys(invite).length === 0 &&
+      Object.keys(knock).length === 0 &&
+      Object.keys(leave).length === 0 &&
       globalAd.length === 0 &&
       rt.presence.length === 0 &&
       rt.toDevice.length === 0 &&
       dl.changed.length === 0 &&
       dl.left.length === 0;
-    const body: JsonObject = {
-      next_batch: '',
-      rooms,
-      account_data: { events: globalAd },
-      presence: { events: rt.presence },
-      to_device: { events: rt.toDevice },
-      device_lists: { changed: dl.changed, left: dl.left },
-      device_one_time_keys_count: {},
-    };
     // The common case shares `current` (and so its formatted form) with every build at this position.
     const next = rt.toDeviceUpTo === current.toDevice ? current : { ...current, toDevice: rt.toDeviceUpTo };
-    return { body, empty, wakeKeys, next };
+    const response = new SyncResponse(formatSyncToken(next), {
+      join,
+      invite,
+      knock,
+      leave,
+      accountData: globalAd,
+      presence: rt.presence,
+      toDevice: rt.toDevice,
+      deviceLists: dl,
+    });
+    return { response, empty, wakeKeys, next };
   }
 
   /**
@@ -270,7 +271,7 @@ export class SyncBuilder {
     upTo: number,
     adChanges: readonly AccountDataChange[],
     ephemeral: JsonObject[],
-  ): Promise<JsonObject | undefined> {
+  ): Promise<JsonText | undefined> {
     const { viewer, filter } = req;
     const snap = await this.snapshots.get(roomId, upTo);
     const limit = effectiveLimit(filter.room.timeline, DEFAULT_TIMELINE_LIMIT, MAX_TIMELINE_LIMIT);
@@ -290,14 +291,15 @@ export class SyncBuilder {
     }
     const roomAd = roomAccountData(adChanges, roomId, filter);
     if (delta.events.length === 0 && state.length === 0 && roomAd.length === 0 && ephemeral.length === 0) return undefined;
-    return {
-      timeline: { events: asJson(await this.deltas.timelineFor(delta, viewer)), limited: delta.limited, prev_batch: delta.prevBatch },
-      state: { events: asJson(state.map((s) => s.event)) },
-      account_data: { events: roomAd },
-      ephemeral: { events: ephemeral },
-      summary: summaryOf(snap, viewer.userId),
-      unread_notifications: { ...(await this.unreadCounter.counts(snap, viewer.userId, req.current)) },
-    };
+    // Everyone woken with this delta gets the same timeline and state (unless they sent one of the
+    // events, or lazy loading adds members they have not had): that text is serialized once.
+    const timeline = await this.deltas.timelineFor(delta, viewer);
+    const counts = await this.unreadCounter.counts(snap, viewer.userId, req.current);
+    return new JsonText(
+      `{"timeline":${this.deltas.timelineText(delta, timeline)},"state":${this.deltas.stateText(delta, state)},` +
+        `"account_data":${eventsText(roomAd)},"ephemeral":${eventsText(ephemeral)},` +
+        `"summary":${summaryText(snap, viewer.userId)},"unread_notifications":${JSON.stringify(counts)}}`,
+    );
   }
 
   /** The state event IDs for a room section: full state or the delta since the last sync, lazily loaded if asked. */
@@ -344,12 +346,24 @@ export class SyncBuilder {
     roomId: string,
     startState: StateMap,
     q: { senders: readonly string[]; heroes: readonly string[]; gapMembers: readonly string[]; includeViewer: boolean },
-  ): Map<string, string> {
+  ): ReadonlyMap<string, string> {
     const { viewer, filter } = req;
+    const alreadySent = req.fullState ? undefined : this.lazyCache.get(viewer.userId, viewer.deviceId, roomId);
+    // The usual woken sync: the device already has every sender's current member event.
+    if (
+      alreadySent &&
+      !filter.room.state.includeRedundantMembers &&
+      !q.includeViewer &&
+      q.heroes.length === 0 &&
+      q.gapMembers.length === 0 &&
+      q.senders.every((u) => alreadySent.get(u) === startState.get(memberStateKey(u)))
+    ) {
+      return NONE_SENT;
+    }
     // Only the member events of the users that could be selected (not every member of a big room).
     const members = new Map<string, string>();
     for (const user of [viewer.userId, ...q.senders, ...q.heroes, ...q.gapMembers]) {
-      const id = startState.get(stateKeyOf('m.room.member', user));
+      const id = startState.get(memberStateKey(user));
       if (id !== undefined) members.set(user, id);
     }
     const selected = selectLazyMembers({
@@ -358,13 +372,13 @@ export class SyncBuilder {
       extraUsers: q.heroes,
       includeViewer: q.includeViewer,
       memberState: members,
-      alreadySent: req.fullState ? undefined : this.lazyCache.get(viewer.userId, viewer.deviceId, roomId),
+      alreadySent,
       includeRedundant: filter.room.state.includeRedundantMembers,
       gapChanges: q.gapMembers,
     });
     const sent = new Map<string, string>();
     for (const user of selected) sent.set(user, members.get(user)!);
-    this.lazyCache.record(viewer.userId, viewer.deviceId, roomId, sent);
+    if (sent.size > 0) this.lazyCache.record(viewer.userId, viewer.deviceId, roomId, sent);
     return sent;
   }
 
@@ -396,4 +410,24 @@ function summaryOf(snap: RoomSnapshot, userId: string): JsonObject {
   const summary: JsonObject = { 'm.joined_member_count': snap.joinedCount, 'm.invited_member_count': snap.invitedCount };
   if (snap.needsHeroes) summary['m.heroes'] = heroesOf(snap, userId);
   return summary;
+}
+
+const NO_EVENTS = '{"events":[]}';
+const NONE_SENT: ReadonlyMap<string, string> = new Map();
+
+function eventsText(events: readonly JsonObject[]): string {
+  return events.length === 0 ? NO_EVENTS : JSON.stringify({ events });
+}
+
+/** A summary is the same for every member unless it names heroes and the member is one of the candidates. */
+const summaryTexts = new WeakMap<RoomSnapshot, string>();
+
+function summaryText(snap: RoomSnapshot, userId: string): string {
+  if (snap.needsHeroes && (snap.presentFirst.includes(userId) || snap.allFirst.includes(userId))) return JSON.stringify(summaryOf(snap, userId));
+  let text = summaryTexts.get(snap);
+  if (text === undefined) {
+    text = JSON.stringify(summaryOf(snap, userId));
+    summaryTexts.set(snap, text);
+  }
+  return text;
 }

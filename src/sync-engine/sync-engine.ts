@@ -9,12 +9,13 @@ import type { RoomReads, Viewer } from '../room-engine/room-reads.js';
 import type { Storage } from '../storage/storage.js';
 import type { Filter } from '../sync/filter.js';
 import { LazyMemberCache } from '../sync/lazy-members.js';
-import { clampToken, formatSyncToken, makeSyncToken, type SyncToken } from '../sync/sync-token.js';
+import { clampToken, makeSyncToken, type SyncToken } from '../sync/sync-token.js';
 import { BuildGate } from './build-gate.js';
 import { RealtimeSync } from './realtime-sections.js';
 import type { RealtimeServices } from './realtime-sections.js';
 import { RoomHistory } from './room-history.js';
 import { SyncBuilder, type SyncResult } from './sync-builder.js';
+import type { SyncResponse } from './sync-response.js';
 
 /** Sync builds in progress at once (see build-gate.ts); the rest queue. */
 const BUILDS_AT_ONCE = 8;
@@ -96,12 +97,13 @@ export class SyncEngine {
     return { mark, result };
   }
 
-  async sync(opts: SyncOptions) {
-    return (await this.syncResult(opts)).body;
+  /** The response as an object (in-process callers; the transports send `syncResult`'s text). */
+  async sync(opts: SyncOptions): Promise<JsonObject> {
+    return (await this.syncResult(opts)).response.object();
   }
 
-  /** As `sync`, also telling whether the response is empty (the wait ended without news). */
-  async syncResult(opts: SyncOptions): Promise<{ body: JsonObject; empty: boolean }> {
+  /** The response, whether it is empty (the wait ended without news), and its `next_batch` position. */
+  async syncResult(opts: SyncOptions): Promise<{ response: SyncResponse; empty: boolean; next: SyncToken }> {
     const deadline = this.now() + Math.max(0, opts.timeoutMs);
     // Only an incremental sync with nothing to say waits; initial and full_state syncs answer at once.
     const mayWait = opts.since !== undefined && !opts.fullState;
@@ -109,7 +111,6 @@ export class SyncEngine {
       // Incremental builds take turns (see build-gate.ts); an initial or full-state sync, rare and
       // much longer, does not hold up the woken ones.
       const { mark, result } = mayWait ? await this.gate.run(() => this.buildNow(opts)) : await this.buildNow(opts);
-      result.body.next_batch = formatSyncToken(result.next);
       const remaining = deadline - this.now();
       if (!result.empty || !mayWait || remaining <= 0) return result;
       const woke = await this.notifier.waitFor(result.wakeKeys, remaining, opts.signal, mark);

@@ -25,6 +25,8 @@ interface Memo {
   rcPos: number;
   floor: number;
   displayName: string | undefined;
+  /** The room state the display name was read from: while it is the same object, so is the name. */
+  state: RoomSnapshot['state'];
   counts: UnreadCounts;
   /** The counts include a call invite, which stops counting once its `lifetime` is over: always rescan. */
   expiring: boolean;
@@ -50,7 +52,7 @@ export class UnreadCounter {
     }
     const floor =
       memo && memo.adPos === positions.accountData && memo.rcPos === positions.receipts ? memo.floor : await this.floor(snap.roomId, userId);
-    const displayName = await displayNameIn(this.storage.events, snap, userId);
+    const displayName = memo && memo.state === snap.state ? memo.displayName : await displayNameIn(this.storage.events, snap, userId);
     let counts: UnreadCounts | undefined;
     let expiring = false;
     if (memo && !memo.expiring && memo.floor === floor && memo.displayName === displayName && memo.position <= snap.position) {
@@ -59,7 +61,7 @@ export class UnreadCounter {
     if (counts === undefined) ({ counts, expiring } = await this.scan(snap.roomId, userId, snap.position, floor, displayName));
     if (memo) {
       // Updated in place: the map's order is then first-counted, not last-used, which only matters for eviction.
-      Object.assign(memo, { position: snap.position, adPos: positions.accountData, rcPos: positions.receipts, floor, displayName, counts, expiring });
+      Object.assign(memo, { position: snap.position, adPos: positions.accountData, rcPos: positions.receipts, floor, displayName, state: snap.state, counts, expiring });
     } else {
       if (this.size >= MAX_MEMOS) {
         // Forget the oldest room's memos (rescanning later is the only cost).
@@ -72,7 +74,7 @@ export class UnreadCounter {
         room = new Map();
         this.memos.set(snap.roomId, room);
       }
-      room.set(userId, { position: snap.position, adPos: positions.accountData, rcPos: positions.receipts, floor, displayName, counts, expiring });
+      room.set(userId, { position: snap.position, adPos: positions.accountData, rcPos: positions.receipts, floor, displayName, state: snap.state, counts, expiring });
       this.size++;
     }
     return counts;

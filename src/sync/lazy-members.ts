@@ -47,7 +47,9 @@ export function selectLazyMembers(q: LazyMemberQuery): Set<string> {
  * the spec allows. (A multi-process deployment keeps one per process; the same holds.)
  */
 export class LazyMemberCache {
-  private readonly devices = new Map<string, Map<string, Map<string, string>>>();
+  /** Per device (`user|device`), oldest first: when it was last moved to the end, and its rooms. */
+  private readonly devices = new Map<string, { touched: number; rooms: Map<string, Map<string, string>> }>();
+  private clock = 0;
 
   constructor(private readonly maxDevices = 10_000) {}
 
@@ -57,27 +59,32 @@ export class LazyMemberCache {
 
   get(userId: string, deviceId: string, roomId: string): ReadonlyMap<string, string> | undefined {
     const k = this.key(userId, deviceId);
-    const rooms = this.devices.get(k);
-    if (!rooms) return undefined;
-    // Refresh recency: Maps iterate in insertion order, the oldest device is evicted first.
-    this.devices.delete(k);
-    this.devices.set(k, rooms);
-    return rooms.get(roomId);
+    const entry = this.devices.get(k);
+    if (!entry) return undefined;
+    // Maps iterate in insertion order and the oldest device is evicted first, so a device in use
+    // moves to the end; only once it is in the older half, as moving it on every sync (every
+    // member woken by every message) costs more than the rest of this lookup.
+    if (this.clock - entry.touched >= this.maxDevices / 2) {
+      this.devices.delete(k);
+      this.devices.set(k, entry);
+      entry.touched = ++this.clock;
+    }
+    return entry.rooms.get(roomId);
   }
 
   /** Records member events sent to the device. */
   record(userId: string, deviceId: string, roomId: string, members: Iterable<[userId: string, eventId: string]>): void {
     const k = this.key(userId, deviceId);
-    let rooms = this.devices.get(k);
-    if (!rooms) {
-      rooms = new Map();
-      this.devices.set(k, rooms);
+    let entry = this.devices.get(k);
+    if (!entry) {
+      entry = { touched: ++this.clock, rooms: new Map() };
+      this.devices.set(k, entry);
       if (this.devices.size > this.maxDevices) this.devices.delete(this.devices.keys().next().value as string);
     }
-    let room = rooms.get(roomId);
+    let room = entry.rooms.get(roomId);
     if (!room) {
       room = new Map();
-      rooms.set(roomId, room);
+      entry.rooms.set(roomId, room);
     }
     for (const [u, e] of members) room.set(u, e);
   }
@@ -86,6 +93,6 @@ export class LazyMemberCache {
   reset(userId: string, deviceId: string, roomId?: string): void {
     const k = this.key(userId, deviceId);
     if (roomId === undefined) this.devices.delete(k);
-    else this.devices.get(k)?.delete(roomId);
+    else this.devices.get(k)?.rooms.delete(roomId);
   }
 }

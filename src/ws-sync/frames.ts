@@ -3,6 +3,7 @@
  * server accepts, with their schemas, the server frames it sends, and the close codes.
  */
 import { z } from 'zod';
+import type { JsonText } from '../core/json-text.js';
 import type { JsonObject } from '../core/json.js';
 import { jsonObject } from '../http/validation.js';
 
@@ -125,8 +126,9 @@ export function isRequestType(t: unknown): t is RequestType {
 
 // ---- server frames ----
 
-export function syncFrame(body: JsonObject): JsonObject {
-  return { type: 'sync', body };
+/** A sync frame around a response body serialized already (see sync-engine/sync-response.ts). */
+export function syncFrameText(body: JsonText): string {
+  return `{"type":"sync","body":${body.text}}`;
 }
 
 export function resultFrame(requestIdValue: string, body: JsonObject): JsonObject {

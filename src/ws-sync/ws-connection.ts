@@ -18,7 +18,7 @@ import type { Requester } from '../http/route.js';
 import { parseOrThrow } from '../http/validation.js';
 import type { Filter } from '../sync/filter.js';
 import { parseSyncToken, type SyncToken } from '../sync/sync-token.js';
-import { authFrame, CloseCode, errorFrame, isRequestType, resultFrame, type SyncParams, syncFrame, syncParams } from './frames.js';
+import { authFrame, CloseCode, errorFrame, isRequestType, resultFrame, type SyncParams, syncFrameText, syncParams } from './frames.js';
 import { handleRequest, parseRequest } from './ws-requests.js';
 
 /** What a connection needs from the server that owns it. */
@@ -290,33 +290,49 @@ export class WsConnection {
   private async syncLoop(since: SyncToken | undefined, filter: Filter, fullState: boolean): Promise<void> {
     const { app } = this.host;
     const viewer = { userId: this.requester!.userId, deviceId: this.requester!.deviceId };
-    const signal = this.abort.signal;
     let first = true;
     this.toDeviceAck = since?.toDevice ?? 0;
     try {
       while (this.state === 'open') {
-        // The first delta answers at once (even if empty: the client learns it is caught up);
-        // later ones wait, without a timer, until there is something to say.
-        const r = await app.sync.syncResult({
-          viewer,
-          since,
-          filter,
-          fullState: first && fullState,
-          timeoutMs: first ? 0 : Number.POSITIVE_INFINITY,
-          signal,
-          toDeviceAck: this.toDeviceAck,
-        });
-        // An empty answer after a wait means the wait was cut short: closing, or server shutdown.
-        if (this.state !== 'open' || (r.empty && !first)) return;
+        const next = await this.deliverNext(viewer, since, filter, first, first && fullState);
+        if (next === undefined) return;
         first = false;
-        since = parseSyncToken(r.body.next_batch as string);
-        this.toDeviceSent = since?.toDevice ?? this.toDeviceSent;
-        if (!this.send(syncFrame(r.body))) return;
+        since = next;
       }
     } catch (err) {
       app.logger.error({ err, user: viewer.userId }, 'websocket sync failed');
       this.close(CloseCode.internalError, 'M_UNKNOWN');
     }
+  }
+
+  /**
+   * Waits for the next delta and sends it; its position, or undefined when the loop is over. A
+   * call of its own so that nothing of the sent delta stays referenced while the loop waits for
+   * the next one: a parked connection holding its last response would carry it through young
+   * collections into the old generation, a thousand times per message.
+   */
+  private async deliverNext(
+    viewer: { userId: string; deviceId: string },
+    since: SyncToken | undefined,
+    filter: Filter,
+    first: boolean,
+    fullState: boolean,
+  ): Promise<SyncToken | undefined> {
+    // The first delta answers at once (even if empty: the client learns it is caught up);
+    // later ones wait, without a timer, until there is something to say.
+    const r = await this.host.app.sync.syncResult({
+      viewer,
+      since,
+      filter,
+      fullState,
+      timeoutMs: first ? 0 : Number.POSITIVE_INFINITY,
+      signal: this.abort.signal,
+      toDeviceAck: this.toDeviceAck,
+    });
+    // An empty answer after a wait means the wait was cut short: closing, or server shutdown.
+    if (this.state !== 'open' || (r.empty && !first)) return undefined;
+    this.toDeviceSent = r.next.toDevice;
+    return this.sendText(syncFrameText(r.response.json())) ? r.next : undefined;
   }
 
   // ---- outgoing frames ----
@@ -327,8 +343,11 @@ export class WsConnection {
    * one large sync delta never trips the limit by itself.
    */
   private send(frame: JsonObject): boolean {
+    return this.sendText(JSON.stringify(frame));
+  }
+
+  private sendText(data: string): boolean {
     if (this.state === 'closed' || this.ws.readyState !== WebSocket.OPEN) return false;
-    const data = JSON.stringify(frame);
     const queued = this.ws.bufferedAmount;
     if (queued > 0 && queued + data.length > this.host.maxBufferedBytes) {
       this.close(CloseCode.tooSlow, `M_LIMIT_EXCEEDED: client too slow, over ${this.host.maxBufferedBytes} bytes unsent`);

@@ -34,7 +34,7 @@ export const sync = defineRoute({
     if (connected) await app.presence.connectionOpened(requester.userId, requester.deviceId, { idle });
     try {
       const timeoutMs = Math.min(Number(query.timeout ?? 0), MAX_TIMEOUT_MS);
-      const body = await app.sync.sync({
+      const { response } = await app.sync.syncResult({
         viewer: { userId: requester.userId, deviceId: requester.deviceId },
         since,
         filter,
@@ -43,7 +43,7 @@ export const sync = defineRoute({
         // Only a long poll waits; asking for the signal is what makes it.
         signal: timeoutMs > 0 ? req.signal : undefined,
       });
-      return { body };
+      return { json: response.json() };
     } finally {
       if (connected) await app.presence.connectionClosed(requester.userId, requester.deviceId, { idle });
     }
