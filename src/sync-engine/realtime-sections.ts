@@ -37,6 +37,9 @@ export interface RealtimeRequest {
   toDeviceAck?: number;
 }
 
+/** What the to-device checks need of a request. */
+type DeviceRequest = Pick<RealtimeRequest, 'userId' | 'deviceId' | 'since' | 'current' | 'toDeviceAck'>;
+
 export interface RealtimeSections {
   /** Per joined room: its `ephemeral.events`. */
   ephemeral: Map<string, JsonObject[]>;
@@ -135,7 +138,7 @@ export class RealtimeSync {
   }
 
   /** Nothing to read for the device: no new messages and the token's acknowledgement already done. */
-  private toDeviceSettled(req: RealtimeRequest): boolean {
+  toDeviceSettled(req: DeviceRequest): boolean {
     const { from, ack } = toDeviceRange(req);
     return from >= req.current.toDevice && (this.acked.get(deviceKey(req)) ?? -1) >= ack;
   }
@@ -157,11 +160,11 @@ export class RealtimeSync {
 }
 
 /** Where the device's to-device batch starts, and how far the client has acknowledged. */
-function toDeviceRange(req: RealtimeRequest): { from: number; ack: number } {
+function toDeviceRange(req: DeviceRequest): { from: number; ack: number } {
   const from = req.since?.toDevice ?? 0;
   return { from, ack: Math.min(req.toDeviceAck ?? from, from) };
 }
 
-function deviceKey(req: RealtimeRequest): string {
+function deviceKey(req: DeviceRequest): string {
   return `${req.userId}|${req.deviceId}`;
 }

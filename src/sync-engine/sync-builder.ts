@@ -12,13 +12,13 @@ import type { AccountDataChange, Storage } from '../storage/storage.js';
 import { accountDataPasses, effectiveLimit, type Filter, roomPasses } from '../sync/filter.js';
 import type { LazyMemberCache } from '../sync/lazy-members.js';
 import { selectLazyMembers } from '../sync/lazy-members.js';
-import { formatSyncToken, formatTopoToken, type SyncToken, topoBefore } from '../sync/sync-token.js';
+import { formatSyncToken, formatTopoToken, type SyncToken, tokenCovers, topoBefore } from '../sync/sync-token.js';
 import { emptySections, type RealtimeSections, type RealtimeSync } from './realtime-sections.js';
 import { type FormattedState, RoomDeltas } from './room-deltas.js';
 import { type RoomPlan, RoomPlans } from './room-plans.js';
 import { asJson, type RoomHistory } from './room-history.js';
 import { heroesOf, type RoomSnapshot, RoomSnapshots, recentSince, stateAtFromSnapshot, unredactedIn } from './room-snapshots.js';
-import { SyncResponse } from './sync-response.js';
+import { NOTHING, SyncResponse } from './sync-response.js';
 import { UnreadCounter } from './unread-counter.js';
 
 const DEFAULT_TIMELINE_LIMIT = 10;
@@ -81,6 +81,20 @@ export class SyncBuilder {
   async build(req: SyncRequest): Promise<SyncResult> {
     const { viewer, since, current, filter } = req;
     if (!since && filter.room.state.lazyLoadMembers) this.lazyCache.reset(viewer.userId, viewer.deviceId);
+    // Right after a delivery the client comes back with the position it was just given. Nothing
+    // moved, so there is nothing to read (unless the token acknowledges to-device messages that
+    // are still to be deleted), only the keys to wait on.
+    if (
+      since !== undefined &&
+      !req.fullState &&
+      tokenCovers(since, current) &&
+      (this.realtime?.toDeviceSettled({ ...viewer, since, current, toDeviceAck: req.toDeviceAck }) ?? true)
+    ) {
+      // No member event can lie in the empty range (since.events, current.events].
+      const plans = await this.plans.plansFor(viewer.userId, current.events, since, false);
+      const response = new SyncResponse(formatSyncToken(current), NOTHING);
+      return { response, empty: true, wakeKeys: this.plans.joinedOf(viewer.userId, plans).wakeKeys, next: current };
+    }
 
     // Rooms an incremental sync must look at: those with events, room account data or ephemeral news.
     const incremental = since !== undefined && !req.fullState;

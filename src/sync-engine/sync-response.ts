@@ -22,6 +22,18 @@ export interface SyncParts {
   deviceLists: DeviceListDelta;
 }
 
+/** The parts of a response with nothing in it. */
+export const NOTHING: SyncParts = Object.freeze({
+  join: new Map(),
+  invite: {},
+  knock: {},
+  leave: {},
+  accountData: [],
+  presence: [],
+  toDevice: [],
+  deviceLists: { changed: [], left: [] },
+});
+
 export class SyncResponse {
   private text: JsonText | undefined;
 

@@ -97,6 +97,7 @@ export function maxToken(a: SyncToken, b: SyncToken): SyncToken {
  * skip data forever once the server catches up; clamp it to `current`.
  */
 export function clampToken(t: SyncToken, current: SyncToken): SyncToken {
+  if (tokenCovers(current, t)) return t;
   const out = { ...t };
   for (const s of STREAMS) out[s] = Math.min(t[s], current[s]);
   return out;
