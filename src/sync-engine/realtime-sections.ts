@@ -41,20 +41,27 @@ export interface RealtimeRequest {
 type DeviceRequest = Pick<RealtimeRequest, 'userId' | 'deviceId' | 'since' | 'current' | 'toDeviceAck'>;
 
 export interface RealtimeSections {
-  /** Per joined room: its `ephemeral.events`. */
-  ephemeral: Map<string, JsonObject[]>;
+  /** Per joined room: its `ephemeral.events`. (Read only: the empty sections are shared.) */
+  ephemeral: ReadonlyMap<string, readonly JsonObject[]>;
   /** `presence.events`. */
-  presence: JsonObject[];
+  presence: readonly JsonObject[];
   /** `to_device.events` for the requesting device. */
-  toDevice: JsonObject[];
+  toDevice: readonly JsonObject[];
   /** Where the to-device stream resumes: `current.toDevice` unless the batch was cut short. */
   toDeviceUpTo: number;
   /** `device_lists` (incremental syncs only). */
   deviceLists: DeviceListDelta;
 }
 
+let lastEmpty: { current: SyncToken; sections: RealtimeSections } | undefined;
+
+/** Sections with nothing in them, shared by the builds at one position (read only). */
 export function emptySections(current: SyncToken): RealtimeSections {
-  return { ephemeral: new Map(), presence: [], toDevice: [], toDeviceUpTo: current.toDevice, deviceLists: { changed: [], left: [] } };
+  if (lastEmpty?.current !== current) {
+    const sections = { ephemeral: new Map(), presence: [], toDevice: [], toDeviceUpTo: current.toDevice, deviceLists: { changed: [], left: [] } };
+    lastEmpty = { current, sections };
+  }
+  return lastEmpty.sections;
 }
 
 const MAX_ACKED = 20_000;

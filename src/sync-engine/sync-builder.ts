@@ -62,7 +62,7 @@ export class SyncBuilder {
   private readonly deltas: RoomDeltas;
   private readonly plans: RoomPlans;
   /** Per stream range `from:to`: the rooms with events in it. Ranges below the max position never change. */
-  private readonly changeMemos = new Map<string, Promise<RoomsChanged>>();
+  private readonly changeMemos = new Map<string, Promise<Changes>>();
 
   constructor(
     private readonly storage: Storage,
@@ -105,8 +105,9 @@ export class SyncBuilder {
     const plans = await this.plans.plansFor(viewer.userId, current.events, since, changes?.memberEvents);
     // Each stream is read only if it moved: a woken long poll usually has news on one stream only.
     const adMoved = since === undefined || since.accountData < current.accountData;
-    const adChanges = adMoved ? await this.storage.accountData.changesSince(viewer.userId, since?.accountData ?? 0) : [];
-    const relevantAd = adChanges.filter((c) => c.streamId <= current.accountData);
+    const relevantAd = adMoved
+      ? (await this.storage.accountData.changesSince(viewer.userId, since?.accountData ?? 0)).filter((c) => c.streamId <= current.accountData)
+      : NO_CHANGES;
     const { joinedRooms, wakeKeys } = this.plans.joinedOf(viewer.userId, plans);
     const rt: RealtimeSections = this.realtime
       ? await this.realtime.sections({
@@ -122,10 +123,11 @@ export class SyncBuilder {
       : emptySections(current);
 
     // Rooms with news beyond their events: room account data and ephemeral events.
-    const alsoChanged = new Set<string>();
+    let alsoChanged: ReadonlySet<string> = NO_ROOMS;
     if (rt.ephemeral.size > 0 || relevantAd.length > 0) {
-      for (const roomId of rt.ephemeral.keys()) alsoChanged.add(roomId);
-      for (const c of relevantAd) if (c.roomId !== null) alsoChanged.add(c.roomId);
+      const rooms = new Set<string>(rt.ephemeral.keys());
+      for (const c of relevantAd) if (c.roomId !== null) rooms.add(c.roomId);
+      alsoChanged = rooms;
     }
     const changedRooms = changes?.rooms;
 
@@ -138,7 +140,7 @@ export class SyncBuilder {
       const changedSinceLast = since === undefined || plan.at > since.events;
       if (plan.membership === 'join') {
         if (changedRooms && !changedRooms.has(plan.roomId) && !alsoChanged.has(plan.roomId)) continue;
-        const eph = rt.ephemeral.get(plan.roomId) ?? [];
+        const eph = rt.ephemeral.get(plan.roomId) ?? NO_EVENTS_LIST;
         // A member who stayed joined through a gap without membership changes in the room gets the
         // room's shared delta; anyone else (a join, a leave and rejoin, a long gap) the full walk.
         const shared = this.shareRoomDeltas && since !== undefined && changes !== undefined && !changes.memberRooms.has(plan.roomId) && plan.at <= since.events;
@@ -158,9 +160,10 @@ export class SyncBuilder {
       }
     }
 
-    const globalAd = relevantAd
-      .filter((c) => c.roomId === null && accountDataPasses(filter.accountData, c.type))
-      .map((c) => ({ type: c.type, content: c.content }));
+    const globalAd =
+      relevantAd.length === 0
+        ? NO_EVENTS_LIST
+        : relevantAd.filter((c) => c.roomId === null && accountDataPasses(filter.accountData, c.type)).map((c) => ({ type: c.type, content: c.content }));
 
     const dl = rt.deviceLists;
     const empty =
@@ -193,17 +196,16 @@ export class SyncBuilder {
    * positions are assigned in commit order, so a range ending at or below the position read by
    * `currentToken` is final. The sets are shared: read only.
    */
-  private async roomsChangedBetween(from: number, to: number): Promise<Changes> {
+  private roomsChangedBetween(from: number, to: number): Promise<Changes> {
     const key = `${from}:${to}`;
     let memo = this.changeMemos.get(key);
     if (!memo) {
-      memo = this.storage.events.getRoomsChangedBetween(from, to);
+      memo = this.storage.events.getRoomsChangedBetween(from, to).then(({ rooms, memberRooms }) => ({ rooms, memberRooms, memberEvents: memberRooms.size > 0 }));
       this.changeMemos.set(key, memo);
       memo.catch(() => this.changeMemos.delete(key));
       if (this.changeMemos.size > MAX_CHANGE_MEMOS) this.changeMemos.delete(this.changeMemos.keys().next().value as string);
     }
-    const { rooms, memberRooms } = await memo;
-    return { rooms, memberRooms, memberEvents: memberRooms.size > 0 };
+    return memo;
   }
 
   /**
@@ -216,7 +218,7 @@ export class SyncBuilder {
     upTo: number,
     adChanges: readonly AccountDataChange[],
     joined: boolean,
-    ephemeral: JsonObject[],
+    ephemeral: readonly JsonObject[],
   ): Promise<JsonObject | undefined> {
     const { viewer, since, filter } = req;
     const roomId = plan.roomId;
@@ -265,11 +267,11 @@ export class SyncBuilder {
         prev_batch: formatTopoToken(prevBatch),
       },
       state: { events: asJson(await this.history.formatState(stateIds, viewer, filter.room.state, true)) },
-      account_data: { events: roomAd },
+      account_data: { events: [...roomAd] },
     };
     if (joined) snap ??= await this.snapshots.get(roomId, upTo);
     if (snap) {
-      section.ephemeral = { events: ephemeral };
+      section.ephemeral = { events: [...ephemeral] };
       section.summary = summaryOf(snap, viewer.userId);
       const counts = await this.unreadCounter.counts(snap, viewer.userId, req.current);
       section.unread_notifications = { ...counts };
@@ -284,7 +286,7 @@ export class SyncBuilder {
     roomId: string,
     upTo: number,
     adChanges: readonly AccountDataChange[],
-    ephemeral: JsonObject[],
+    ephemeral: readonly JsonObject[],
   ): Promise<JsonText | undefined> {
     const { viewer, filter } = req;
     const snap = await this.snapshots.get(roomId, upTo);
@@ -414,7 +416,8 @@ export class SyncBuilder {
   }
 }
 
-function roomAccountData(changes: readonly AccountDataChange[], roomId: string, filter: Filter): JsonObject[] {
+function roomAccountData(changes: readonly AccountDataChange[], roomId: string, filter: Filter): readonly JsonObject[] {
+  if (changes.length === 0) return NO_EVENTS_LIST;
   return changes
     .filter((c) => c.roomId === roomId && roomPasses(filter.room.accountData, roomId) && accountDataPasses(filter.room.accountData, c.type))
     .map((c) => ({ type: c.type, content: c.content }));
@@ -427,6 +430,9 @@ function summaryOf(snap: RoomSnapshot, userId: string): JsonObject {
 }
 
 const NO_EVENTS = '{"events":[]}';
+const NO_CHANGES: readonly AccountDataChange[] = Object.freeze([]);
+const NO_ROOMS: ReadonlySet<string> = new Set();
+const NO_EVENTS_LIST: readonly JsonObject[] = Object.freeze([]);
 const NONE_SENT: ReadonlyMap<string, string> = new Map();
 
 function eventsText(events: readonly JsonObject[]): string {

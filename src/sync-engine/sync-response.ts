@@ -16,9 +16,9 @@ export interface SyncParts {
   knock: JsonObject;
   leave: JsonObject;
   /** Global account data events. */
-  accountData: JsonObject[];
-  presence: JsonObject[];
-  toDevice: JsonObject[];
+  accountData: readonly JsonObject[];
+  presence: readonly JsonObject[];
+  toDevice: readonly JsonObject[];
   deviceLists: DeviceListDelta;
 }
 

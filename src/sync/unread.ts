@@ -56,8 +56,23 @@ export function expiredCallInvite(ev: CountableEvent, now: number | undefined): 
 
 const WORD_CHAR = /[\p{L}\p{N}_]/u;
 
+/**
+ * The last body lower-cased: one message is checked for every member it wakes, one after another,
+ * so a single remembered entry spares all but the first of them the copy.
+ */
+let lastBody: string | undefined;
+let lastLowered = '';
+
+function lowered(body: string): string {
+  if (body !== lastBody) {
+    lastLowered = body.toLowerCase();
+    lastBody = body;
+  }
+  return lastLowered;
+}
+
 function containsWord(haystack: string, needle: string): boolean {
-  const h = haystack.toLowerCase();
+  const h = lowered(haystack);
   const n = needle.toLowerCase();
   for (let at = h.indexOf(n); at >= 0; at = h.indexOf(n, at + 1)) {
     const before = at === 0 ? '' : h[at - 1];
@@ -79,7 +94,7 @@ export function highlights(ev: CountableEvent, viewer: UnreadViewer): boolean {
   }
   const body = ev.content.body;
   if (typeof body !== 'string') return false;
-  if (body.toLowerCase().includes(viewer.userId.toLowerCase())) return true;
+  if (lowered(body).includes(viewer.userId.toLowerCase())) return true;
   const name = viewer.displayName?.trim();
   return name !== undefined && name !== '' && containsWord(body, name);
 }
