@@ -35,6 +35,9 @@ export interface ConnectionHost {
 
 type State = 'awaiting-auth' | 'authenticating' | 'open' | 'closing' | 'closed';
 
+/** Frames carry JSON: text frames, also when handed to ws as bytes. */
+const TEXT_FRAME = { binary: false };
+
 export class WsConnection {
   state: State = 'awaiting-auth';
   requester: Requester | undefined;
@@ -346,14 +349,16 @@ export class WsConnection {
     return this.sendText(JSON.stringify(frame));
   }
 
-  private sendText(data: string): boolean {
+  private sendText(text: string): boolean {
     if (this.state === 'closed' || this.ws.readyState !== WebSocket.OPEN) return false;
+    // Encoded here, once: given a string, ws measures its UTF-8 length and then encodes it again.
+    const data = Buffer.from(text);
     const queued = this.ws.bufferedAmount;
     if (queued > 0 && queued + data.length > this.host.maxBufferedBytes) {
       this.close(CloseCode.tooSlow, `M_LIMIT_EXCEEDED: client too slow, over ${this.host.maxBufferedBytes} bytes unsent`);
       return false;
     }
-    this.ws.send(data);
+    this.ws.send(data, TEXT_FRAME);
     return true;
   }
 
