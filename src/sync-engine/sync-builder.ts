@@ -78,24 +78,24 @@ export class SyncBuilder {
     this.unreadCounter = new UnreadCounter(storage);
   }
 
+  /**
+   * Right after a delivery the client comes back with the position it was just given. Nothing
+   * moved, so there is nothing to read (unless the token acknowledges to-device messages that are
+   * still to be deleted): the empty result, with the keys to wait on. Undefined when there may be news.
+   */
+  async caughtUp(req: Omit<SyncRequest, 'filter'>): Promise<SyncResult | undefined> {
+    const { viewer, since, current } = req;
+    if (since === undefined || req.fullState || !tokenCovers(since, current)) return undefined;
+    if (this.realtime && !this.realtime.toDeviceSettled({ ...viewer, since, current, toDeviceAck: req.toDeviceAck })) return undefined;
+    // No member event can lie in the empty range (since.events, current.events].
+    const plans = await this.plans.plansFor(viewer.userId, current.events, since, false);
+    const response = new SyncResponse(formatSyncToken(current), NOTHING);
+    return { response, empty: true, wakeKeys: this.plans.joinedOf(viewer.userId, plans).wakeKeys, next: current };
+  }
+
   async build(req: SyncRequest): Promise<SyncResult> {
     const { viewer, since, current, filter } = req;
     if (!since && filter.room.state.lazyLoadMembers) this.lazyCache.reset(viewer.userId, viewer.deviceId);
-    // Right after a delivery the client comes back with the position it was just given. Nothing
-    // moved, so there is nothing to read (unless the token acknowledges to-device messages that
-    // are still to be deleted), only the keys to wait on.
-    if (
-      since !== undefined &&
-      !req.fullState &&
-      tokenCovers(since, current) &&
-      (this.realtime?.toDeviceSettled({ ...viewer, since, current, toDeviceAck: req.toDeviceAck }) ?? true)
-    ) {
-      // No member event can lie in the empty range (since.events, current.events].
-      const plans = await this.plans.plansFor(viewer.userId, current.events, since, false);
-      const response = new SyncResponse(formatSyncToken(current), NOTHING);
-      return { response, empty: true, wakeKeys: this.plans.joinedOf(viewer.userId, plans).wakeKeys, next: current };
-    }
-
     // Rooms an incremental sync must look at: those with events, room account data or ephemeral news.
     const incremental = since !== undefined && !req.fullState;
     const changes =

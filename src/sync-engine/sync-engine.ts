@@ -81,6 +81,15 @@ export class SyncEngine {
     });
   }
 
+  /** The empty result when `opts.since` is the current position (see SyncBuilder.caughtUp), with the mark taken before reading it. */
+  private async caughtUp(opts: SyncOptions): Promise<{ mark: number; result: SyncResult } | undefined> {
+    const mark = this.notifier.mark();
+    const current = await this.currentToken();
+    const since = opts.since && clampToken(opts.since, current);
+    const result = await this.builder.caughtUp({ viewer: opts.viewer, since, current, fullState: opts.fullState, toDeviceAck: opts.toDeviceAck });
+    return result && { mark, result };
+  }
+
   /** A build at the current position, with the notifier mark taken before reading it. */
   private async buildNow(opts: SyncOptions): Promise<{ mark: number; result: SyncResult }> {
     const mark = this.notifier.mark();
@@ -108,9 +117,10 @@ export class SyncEngine {
     // Only an incremental sync with nothing to say waits; initial and full_state syncs answer at once.
     const mayWait = opts.since !== undefined && !opts.fullState;
     for (;;) {
-      // Incremental builds take turns (see build-gate.ts); an initial or full-state sync, rare and
-      // much longer, does not hold up the woken ones.
-      const { mark, result } = mayWait ? await this.gate.run(() => this.buildNow(opts)) : await this.buildNow(opts);
+      // Caught up (the wait right after every delivery): no build, so no turn to wait for either.
+      // Otherwise incremental builds take turns (see build-gate.ts); an initial or full-state sync,
+      // rare and much longer, does not hold up the woken ones.
+      const { mark, result } = (mayWait && (await this.caughtUp(opts))) || (mayWait ? await this.gate.run(() => this.buildNow(opts)) : await this.buildNow(opts));
       const remaining = deadline - this.now();
       if (!result.empty || !mayWait || remaining <= 0) return result;
       const woke = await this.notifier.waitFor(result.wakeKeys, remaining, opts.signal, mark);
