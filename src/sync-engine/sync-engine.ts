@@ -116,15 +116,17 @@ export class SyncEngine {
     const deadline = this.now() + Math.max(0, opts.timeoutMs);
     // Only an incremental sync with nothing to say waits; initial and full_state syncs answer at once.
     const mayWait = opts.since !== undefined && !opts.fullState;
+    // Caught up (the wait right after every delivery): no build, so no turn to wait for either.
+    // Otherwise incremental builds take turns (see build-gate.ts); an initial or full-state sync,
+    // rare and much longer, does not hold up the woken ones. Once woken, there is news: build.
+    let woken = false;
     for (;;) {
-      // Caught up (the wait right after every delivery): no build, so no turn to wait for either.
-      // Otherwise incremental builds take turns (see build-gate.ts); an initial or full-state sync,
-      // rare and much longer, does not hold up the woken ones.
-      const { mark, result } = (mayWait && (await this.caughtUp(opts))) || (mayWait ? await this.gate.run(() => this.buildNow(opts)) : await this.buildNow(opts));
+      const { mark, result } =
+        (mayWait && !woken && (await this.caughtUp(opts))) || (mayWait ? await this.gate.run(() => this.buildNow(opts)) : await this.buildNow(opts));
       const remaining = deadline - this.now();
       if (!result.empty || !mayWait || remaining <= 0) return result;
-      const woke = await this.notifier.waitFor(result.wakeKeys, remaining, opts.signal, mark);
-      if (woke === null) return result;
+      if ((await this.notifier.waitFor(result.wakeKeys, remaining, opts.signal, mark)) === null) return result;
+      woken = true;
     }
   }
 }
