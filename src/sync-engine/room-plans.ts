@@ -54,6 +54,12 @@ export class RoomPlans {
     return plans;
   }
 
+  /** The user's plans from their last build if they describe exactly `upTo`, else undefined. */
+  known(userId: string, upTo: number): readonly RoomPlan[] | undefined {
+    const memo = this.plans.get(userId);
+    return memo?.at === upTo ? memo.plans : undefined;
+  }
+
   joinedOf(userId: string, plans: readonly RoomPlan[]): { joinedRooms: string[]; wakeKeys: string[] } {
     let j = this.joined.get(plans);
     if (!j) {

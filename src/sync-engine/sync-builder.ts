@@ -83,14 +83,15 @@ export class SyncBuilder {
    * moved, so there is nothing to read (unless the token acknowledges to-device messages that are
    * still to be deleted): the empty result, with the keys to wait on. Undefined when there may be news.
    */
-  async caughtUp(req: Omit<SyncRequest, 'filter'>): Promise<SyncResult | undefined> {
+  caughtUp(req: Omit<SyncRequest, 'filter'>): SyncResult | undefined {
     const { viewer, since, current } = req;
     if (since === undefined || req.fullState || !tokenCovers(since, current)) return undefined;
     if (this.realtime && !this.realtime.toDeviceSettled({ ...viewer, since, current, toDeviceAck: req.toDeviceAck })) return undefined;
-    // No member event can lie in the empty range (since.events, current.events].
-    const plans = await this.plans.plansFor(viewer.userId, current.events, since, false);
-    const response = new SyncResponse(formatSyncToken(current), NOTHING);
-    return { response, empty: true, wakeKeys: this.plans.joinedOf(viewer.userId, plans).wakeKeys, next: current };
+    // The user's rooms as of their last build, still right with no member event in the empty range
+    // (since.events, current.events]; without them, a build finds them.
+    const plans = this.plans.known(viewer.userId, current.events);
+    if (plans === undefined) return undefined;
+    return { response: emptyResponse(current), empty: true, wakeKeys: this.plans.joinedOf(viewer.userId, plans).wakeKeys, next: current };
   }
 
   async build(req: SyncRequest): Promise<SyncResult> {
@@ -430,6 +431,14 @@ function summaryOf(snap: RoomSnapshot, userId: string): JsonObject {
 }
 
 const NO_EVENTS = '{"events":[]}';
+
+let lastEmpty: { current: SyncToken; response: SyncResponse } | undefined;
+
+/** The response with nothing in it at `current`, shared by every caught-up sync at that position. */
+function emptyResponse(current: SyncToken): SyncResponse {
+  if (lastEmpty?.current !== current) lastEmpty = { current, response: new SyncResponse(formatSyncToken(current), NOTHING) };
+  return lastEmpty.response;
+}
 const NO_CHANGES: readonly AccountDataChange[] = Object.freeze([]);
 const NO_ROOMS: ReadonlySet<string> = new Set();
 const NO_EVENTS_LIST: readonly JsonObject[] = Object.freeze([]);
@@ -451,3 +460,4 @@ function summaryText(snap: RoomSnapshot, userId: string): string {
   }
   return text;
 }
+

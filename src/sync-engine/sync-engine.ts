@@ -40,7 +40,7 @@ export class SyncEngine {
   private readonly gate = new BuildGate(BUILDS_AT_ONCE);
   private readonly realtime: RealtimeSync | undefined;
   /** The last `currentToken()` read and the notifier mark it was read at (see currentToken). */
-  private positions: { mark: number; token: Promise<SyncToken> } | undefined;
+  private positions: { mark: number; token: Promise<SyncToken>; value?: SyncToken } | undefined;
 
   constructor(
     private readonly storage: Storage,
@@ -65,12 +65,23 @@ export class SyncEngine {
     const mark = this.notifier.mark();
     if (this.positions?.mark !== mark) {
       const token = this.readPositions();
-      this.positions = { mark, token };
-      token.catch(() => {
-        if (this.positions?.token === token) this.positions = undefined;
-      });
+      const entry: { mark: number; token: Promise<SyncToken>; value?: SyncToken } = { mark, token };
+      this.positions = entry;
+      token.then(
+        (value) => {
+          entry.value = value;
+        },
+        () => {
+          if (this.positions === entry) this.positions = undefined;
+        },
+      );
     }
     return this.positions.token;
+  }
+
+  /** `currentToken()`'s answer when it is already known, without waiting a turn for it. */
+  private currentTokenNow(): SyncToken | undefined {
+    return this.positions?.mark === this.notifier.mark() ? this.positions.value : undefined;
   }
 
   private async readPositions(): Promise<SyncToken> {
@@ -81,12 +92,17 @@ export class SyncEngine {
     });
   }
 
-  /** The empty result when `opts.since` is the current position (see SyncBuilder.caughtUp), with the mark taken before reading it. */
-  private async caughtUp(opts: SyncOptions): Promise<{ mark: number; result: SyncResult } | undefined> {
+  /**
+   * The empty result when `opts.since` is the current position (see SyncBuilder.caughtUp), with
+   * the mark taken before reading it. Synchronous: it runs for every delivery (the client comes
+   * straight back), and answers only from what is known already, else leaves it to a build.
+   */
+  private caughtUp(opts: SyncOptions): { mark: number; result: SyncResult } | undefined {
     const mark = this.notifier.mark();
-    const current = await this.currentToken();
-    const since = opts.since && clampToken(opts.since, current);
-    const result = await this.builder.caughtUp({ viewer: opts.viewer, since, current, fullState: opts.fullState, toDeviceAck: opts.toDeviceAck });
+    const current = this.currentTokenNow();
+    if (current === undefined || opts.since === undefined) return undefined;
+    const since = clampToken(opts.since, current);
+    const result = this.builder.caughtUp({ viewer: opts.viewer, since, current, fullState: opts.fullState, toDeviceAck: opts.toDeviceAck });
     return result && { mark, result };
   }
 
@@ -122,7 +138,7 @@ export class SyncEngine {
     let woken = false;
     for (;;) {
       const { mark, result } =
-        (mayWait && !woken && (await this.caughtUp(opts))) || (mayWait ? await this.gate.run(() => this.buildNow(opts)) : await this.buildNow(opts));
+        (mayWait && !woken && this.caughtUp(opts)) || (mayWait ? await this.gate.run(() => this.buildNow(opts)) : await this.buildNow(opts));
       const remaining = deadline - this.now();
       if (!result.empty || !mayWait || remaining <= 0) return result;
       if ((await this.notifier.waitFor(result.wakeKeys, remaining, opts.signal, mark)) === null) return result;
