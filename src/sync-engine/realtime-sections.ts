@@ -14,6 +14,7 @@ import type { TypingService } from '../ephemeral/typing.js';
 import type { EventStore } from '../storage/event-store.js';
 import { accountDataPasses, eventPasses, type Filter, roomPasses } from '../sync/filter.js';
 import type { SyncToken } from '../sync/sync-token.js';
+import type { MaybePromise } from './maybe-promise.js';
 
 export interface RealtimeServices {
   typing: TypingService;
@@ -86,8 +87,8 @@ export class RealtimeSync {
     };
   }
 
-  async sections(req: RealtimeRequest): Promise<RealtimeSections> {
-    const { since, current, filter } = req;
+  sections(req: RealtimeRequest): MaybePromise<RealtimeSections> {
+    const { since, current } = req;
     // The common woken sync: only room events moved, memberships did not, nothing for the device.
     if (
       since !== undefined &&
@@ -100,6 +101,11 @@ export class RealtimeSync {
     ) {
       return emptySections(current);
     }
+    return this.readSections(req);
+  }
+
+  private async readSections(req: RealtimeRequest): Promise<RealtimeSections> {
+    const { since, current, filter } = req;
     const ephFilter = filter.room.ephemeral;
     const ephemeral = new Map<string, JsonObject[]>();
     const add = (roomId: string, ev: JsonObject) => {
@@ -146,8 +152,9 @@ export class RealtimeSync {
 
   /** Nothing to read for the device: no new messages and the token's acknowledgement already done. */
   toDeviceSettled(req: DeviceRequest): boolean {
-    const { from, ack } = toDeviceRange(req);
-    return from >= req.current.toDevice && (this.acked.get(deviceKey(req)) ?? -1) >= ack;
+    const from = req.since?.toDevice ?? 0;
+    // The position first: it is all most calls need.
+    return from >= req.current.toDevice && (this.acked.get(deviceKey(req)) ?? -1) >= Math.min(req.toDeviceAck ?? from, from);
   }
 
   /**

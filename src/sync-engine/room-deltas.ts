@@ -17,6 +17,7 @@ import type { ClientEvent } from '../rooms/client-event.js';
 import type { StoredEvent } from '../storage/event-store.js';
 import { eventPasses, type Filter } from '../sync/filter.js';
 import { formatTopoToken, topoBefore } from '../sync/sync-token.js';
+import type { MaybePromise } from './maybe-promise.js';
 import type { RoomHistory } from './room-history.js';
 import { type RoomSnapshot, recentSince, stateAtFromSnapshot, unredactedIn } from './room-snapshots.js';
 
@@ -57,7 +58,8 @@ export interface DeltaRequest {
 }
 
 export class RoomDeltas {
-  private readonly deltas = new Map<string, Promise<RoomDelta>>();
+  /** Each delta being built, and once built (see maybe-promise.ts) the delta itself. */
+  private readonly deltas = new Map<string, { delta: Promise<RoomDelta>; value?: RoomDelta }>();
   /** Filters are parsed per request; their shape is what decides sharing: each distinct shape gets a number. */
   private readonly filterKeys = new WeakMap<Filter, number>();
   private readonly shapes = new Map<string, number>();
@@ -65,21 +67,32 @@ export class RoomDeltas {
 
   constructor(private readonly history: RoomHistory) {}
 
-  get(req: DeltaRequest): Promise<RoomDelta> {
+  get(req: DeltaRequest): MaybePromise<RoomDelta> {
     const key = `${req.snap.roomId}\u0000${req.from}\u0000${req.snap.position}\u0000${req.limit}\u0000${this.filterKey(req.filter)}`;
-    let delta = this.deltas.get(key);
-    if (!delta) {
-      delta = this.build(req);
-      this.deltas.set(key, delta);
-      delta.catch(() => this.deltas.delete(key));
+    let entry = this.deltas.get(key);
+    if (!entry) {
+      const delta = this.build(req);
+      const made: { delta: Promise<RoomDelta>; value?: RoomDelta } = { delta };
+      entry = made;
+      this.deltas.set(key, made);
+      delta.then(
+        (value) => {
+          made.value = value;
+        },
+        () => this.deltas.delete(key),
+      );
       if (this.deltas.size > MAX_DELTAS) this.deltas.delete(this.deltas.keys().next().value as string);
     }
-    return delta;
+    return entry.value ?? entry.delta;
   }
 
   /** The delta's timeline as `viewer` gets it: their own events carry their transaction ID. */
-  async timelineFor(delta: RoomDelta, viewer: Viewer): Promise<readonly ClientEvent[]> {
+  timelineFor(delta: RoomDelta, viewer: Viewer): MaybePromise<readonly ClientEvent[]> {
     if (viewer.deviceId === undefined || !delta.senders.includes(viewer.userId)) return delta.timeline;
+    return this.ownTimeline(delta, viewer);
+  }
+
+  private async ownTimeline(delta: RoomDelta, viewer: Viewer): Promise<readonly ClientEvent[]> {
     const out = [...delta.timeline];
     for (let i = 0; i < delta.events.length; i++) {
       const e = delta.events[i];

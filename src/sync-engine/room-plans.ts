@@ -9,6 +9,7 @@ import { memberStateKey, stateKeyOf } from '../core/pdu.js';
 import { STRIPPED_STATE_TYPES, toStrippedState } from '../rooms/client-event.js';
 import type { EventStore, MembershipRecord } from '../storage/event-store.js';
 import type { SyncToken } from '../sync/sync-token.js';
+import type { MaybePromise } from './maybe-promise.js';
 import type { RoomHistory } from './room-history.js';
 
 const MAX_PLAN_MEMOS = 20_000;
@@ -39,7 +40,7 @@ export class RoomPlans {
    * (since, upTo] and storage said that range has no member events. A woken long poll is then
    * spared its membership query.
    */
-  async plansFor(userId: string, upTo: number, since: SyncToken | undefined, memberEvents: boolean | undefined): Promise<readonly RoomPlan[]> {
+  plansFor(userId: string, upTo: number, since: SyncToken | undefined, memberEvents: boolean | undefined): MaybePromise<readonly RoomPlan[]> {
     const memo = this.plans.get(userId);
     if (memo && since && memberEvents === false && memo.at >= since.events && memo.at <= upTo) {
       // Still right at `upTo` (no member event up to there): record that, or the next sync, whose
@@ -47,6 +48,10 @@ export class RoomPlans {
       memo.at = upTo;
       return memo.plans;
     }
+    return this.readPlans(userId, upTo);
+  }
+
+  private async readPlans(userId: string, upTo: number): Promise<readonly RoomPlan[]> {
     const plans = await this.roomPlans(userId, upTo);
     this.plans.delete(userId);
     this.plans.set(userId, { at: upTo, plans });

@@ -10,6 +10,7 @@
  * snapshot that is not kept.
  */
 import { memberStateKey, type StateMap } from '../core/pdu.js';
+import type { MaybePromise } from './maybe-promise.js';
 import type { EventStore, MembershipRecord, StoredEvent } from '../storage/event-store.js';
 
 /** How many of the newest events a snapshot keeps for incremental unread counts. */
@@ -90,6 +91,8 @@ export function recentSince(snap: RoomSnapshot, fromExclusive: number): RecentEv
 interface Entry {
   position: number;
   snapshot: Promise<RoomSnapshot>;
+  /** The snapshot once read (see maybe-promise.ts). */
+  value?: RoomSnapshot;
 }
 
 export class RoomSnapshots {
@@ -99,13 +102,13 @@ export class RoomSnapshots {
 
   constructor(private readonly store: EventStore) {}
 
-  get(roomId: string, position: number): Promise<RoomSnapshot> {
+  get(roomId: string, position: number): MaybePromise<RoomSnapshot> {
     const entries = this.rooms.get(roomId) ?? [];
     const hit = entries.find((e) => e.position === position);
     if (hit) {
       // Every member woken by one event asks for the same room in a row: touch it once.
       if (this.lastTouched !== roomId) this.touch(roomId, entries);
-      return hit.snapshot;
+      return hit.value ?? hit.snapshot;
     }
     const latest = entries.at(-1);
     if (latest && latest.position > position) return this.load(roomId, position);
@@ -116,13 +119,18 @@ export class RoomSnapshots {
           () => this.load(roomId, position),
         )
       : this.load(roomId, position);
-    const next = { position, snapshot };
+    const next: Entry = { position, snapshot };
     const kept = [...entries.slice(1 - KEPT_PER_ROOM), next];
     this.touch(roomId, kept);
-    snapshot.catch(() => {
-      const now = this.rooms.get(roomId);
-      if (now?.includes(next)) this.rooms.set(roomId, now.filter((e) => e !== next));
-    });
+    snapshot.then(
+      (value) => {
+        next.value = value;
+      },
+      () => {
+        const now = this.rooms.get(roomId);
+        if (now?.includes(next)) this.rooms.set(roomId, now.filter((e) => e !== next));
+      },
+    );
     return snapshot;
   }
 

@@ -109,7 +109,7 @@ export class SyncEngine {
   /** A build at the current position, with the notifier mark taken before reading it. */
   private async buildNow(opts: SyncOptions): Promise<{ mark: number; result: SyncResult }> {
     const mark = this.notifier.mark();
-    const current = await this.currentToken();
+    const current = this.currentTokenNow() ?? (await this.currentToken());
     const since = opts.since && clampToken(opts.since, current);
     const result = await this.builder.build({
       viewer: opts.viewer,

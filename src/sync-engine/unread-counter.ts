@@ -8,6 +8,7 @@
  * does not cover the gap.
  */
 import type { Storage } from '../storage/storage.js';
+import type { MaybePromise } from './maybe-promise.js';
 import { type CountableEvent, countUnread, highlights, notifies, type UnreadCounts } from '../sync/unread.js';
 import { displayNameIn, type RecentEvent, type RoomSnapshot } from './room-snapshots.js';
 
@@ -44,12 +45,26 @@ export class UnreadCounter {
 
   constructor(private readonly storage: Storage) {}
 
-  async counts(snap: RoomSnapshot, userId: string, positions: MarkerPositions): Promise<UnreadCounts> {
+  counts(snap: RoomSnapshot, userId: string, positions: MarkerPositions): MaybePromise<UnreadCounts> {
     const memo = this.memos.get(snap.roomId)?.get(userId);
-    // The same snapshot and markers as last time (another device of the user, a repeated build): the same counts.
-    if (memo && memo.position === snap.position && memo.adPos === positions.accountData && memo.rcPos === positions.receipts && !memo.expiring) {
-      return memo.counts;
+    if (memo && !memo.expiring && memo.adPos === positions.accountData && memo.rcPos === positions.receipts) {
+      // The same snapshot and markers as last time (another device of the user, a repeated build): the same counts.
+      if (memo.position === snap.position) return memo.counts;
+      // The same markers and room state, only newer events (the woken sync): add theirs, with nothing to read.
+      if (memo.state === snap.state && memo.position < snap.position) {
+        const counts = this.increment(memo.counts, snap, memo.position, memo.floor, userId, memo.displayName);
+        if (counts !== undefined) {
+          memo.position = snap.position;
+          memo.counts = counts;
+          return counts;
+        }
+      }
     }
+    return this.read(snap, userId, positions, memo);
+  }
+
+  /** Counts that need a read: a new marker, a new display name, or a fresh scan. */
+  private async read(snap: RoomSnapshot, userId: string, positions: MarkerPositions, memo: Memo | undefined): Promise<UnreadCounts> {
     const floor =
       memo && memo.adPos === positions.accountData && memo.rcPos === positions.receipts ? memo.floor : await this.floor(snap.roomId, userId);
     const displayName = memo && memo.state === snap.state ? memo.displayName : await displayNameIn(this.storage.events, snap, userId);
