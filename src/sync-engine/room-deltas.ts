@@ -17,7 +17,7 @@ import type { ClientEvent } from '../rooms/client-event.js';
 import type { StoredEvent } from '../storage/event-store.js';
 import { eventPasses, type Filter } from '../sync/filter.js';
 import { formatTopoToken, topoBefore } from '../sync/sync-token.js';
-import type { MaybePromise } from './maybe-promise.js';
+import { type MaybePromise, Settling } from './maybe-promise.js';
 import type { RoomHistory } from './room-history.js';
 import { type RoomSnapshot, recentSince, stateAtFromSnapshot, unredactedIn } from './room-snapshots.js';
 
@@ -59,7 +59,7 @@ export interface DeltaRequest {
 
 export class RoomDeltas {
   /** Each delta being built, and once built (see maybe-promise.ts) the delta itself. */
-  private readonly deltas = new Map<string, { delta: Promise<RoomDelta>; value?: RoomDelta }>();
+  private readonly deltas = new Map<string, Settling<RoomDelta>>();
   /** Filters are parsed per request; their shape is what decides sharing: each distinct shape gets a number. */
   private readonly filterKeys = new WeakMap<Filter, number>();
   private readonly shapes = new Map<string, number>();
@@ -71,19 +71,11 @@ export class RoomDeltas {
     const key = `${req.snap.roomId}\u0000${req.from}\u0000${req.snap.position}\u0000${req.limit}\u0000${this.filterKey(req.filter)}`;
     let entry = this.deltas.get(key);
     if (!entry) {
-      const delta = this.build(req);
-      const made: { delta: Promise<RoomDelta>; value?: RoomDelta } = { delta };
-      entry = made;
-      this.deltas.set(key, made);
-      delta.then(
-        (value) => {
-          made.value = value;
-        },
-        () => this.deltas.delete(key),
-      );
+      entry = new Settling(this.build(req), () => this.deltas.delete(key));
+      this.deltas.set(key, entry);
       if (this.deltas.size > MAX_DELTAS) this.deltas.delete(this.deltas.keys().next().value as string);
     }
-    return entry.value ?? entry.delta;
+    return entry.get();
   }
 
   /** The delta's timeline as `viewer` gets it: their own events carry their transaction ID. */

@@ -10,7 +10,7 @@
  * snapshot that is not kept.
  */
 import { memberStateKey, type StateMap } from '../core/pdu.js';
-import type { MaybePromise } from './maybe-promise.js';
+import { type MaybePromise, Settling } from './maybe-promise.js';
 import type { EventStore, MembershipRecord, StoredEvent } from '../storage/event-store.js';
 
 /** How many of the newest events a snapshot keeps for incremental unread counts. */
@@ -90,9 +90,7 @@ export function recentSince(snap: RoomSnapshot, fromExclusive: number): RecentEv
 
 interface Entry {
   position: number;
-  snapshot: Promise<RoomSnapshot>;
-  /** The snapshot once read (see maybe-promise.ts). */
-  value?: RoomSnapshot;
+  snapshot: Settling<RoomSnapshot>;
 }
 
 export class RoomSnapshots {
@@ -108,29 +106,26 @@ export class RoomSnapshots {
     if (hit) {
       // Every member woken by one event asks for the same room in a row: touch it once.
       if (this.lastTouched !== roomId) this.touch(roomId, entries);
-      return hit.value ?? hit.snapshot;
+      return hit.snapshot.get();
     }
     const latest = entries.at(-1);
     if (latest && latest.position > position) return this.load(roomId, position);
-    const base = latest?.snapshot;
+    const base = latest?.snapshot.promise;
     const snapshot = base
       ? base.then(
           (b) => this.extend(b, position),
           () => this.load(roomId, position),
         )
       : this.load(roomId, position);
-    const next: Entry = { position, snapshot };
-    const kept = [...entries.slice(1 - KEPT_PER_ROOM), next];
-    this.touch(roomId, kept);
-    snapshot.then(
-      (value) => {
-        next.value = value;
-      },
-      () => {
+    const next: Entry = {
+      position,
+      snapshot: new Settling(snapshot, () => {
         const now = this.rooms.get(roomId);
         if (now?.includes(next)) this.rooms.set(roomId, now.filter((e) => e !== next));
-      },
-    );
+      }),
+    };
+    const kept = [...entries.slice(1 - KEPT_PER_ROOM), next];
+    this.touch(roomId, kept);
     return snapshot;
   }
 

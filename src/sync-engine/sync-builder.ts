@@ -11,7 +11,7 @@ import type { AccountDataChange, Storage } from '../storage/storage.js';
 import { accountDataPasses, type Filter, roomPasses } from '../sync/filter.js';
 import type { LazyMemberCache } from '../sync/lazy-members.js';
 import { formatSyncToken, type SyncToken, tokenCovers } from '../sync/sync-token.js';
-import { isPromise, type MaybePromise } from './maybe-promise.js';
+import { isPromise, type MaybePromise, Settling } from './maybe-promise.js';
 import { emptySections, type RealtimeSections, type RealtimeSync } from './realtime-sections.js';
 import { RoomDeltas } from './room-deltas.js';
 import type { RoomHistory } from './room-history.js';
@@ -59,7 +59,7 @@ export class SyncBuilder {
   private readonly plans: RoomPlans;
   private readonly sections: RoomSections;
   /** Per stream range `from:to`: the rooms with events in it. Ranges below the max position never change. */
-  private readonly changeMemos = new Map<string, { changes: Promise<Changes>; value?: Changes }>();
+  private readonly changeMemos = new Map<string, Settling<Changes>>();
 
   constructor(
     private readonly storage: Storage,readonly history: RoomHistory,
@@ -200,18 +200,11 @@ export class SyncBuilder {
       const changes = this.storage.events
         .getRoomsChangedBetween(from, to)
         .then(({ rooms, memberRooms }) => ({ rooms, memberRooms, memberEvents: memberRooms.size > 0 }));
-      const made: { changes: Promise<Changes>; value?: Changes } = { changes };
-      memo = made;
-      this.changeMemos.set(key, made);
-      changes.then(
-        (value) => {
-          made.value = value;
-        },
-        () => this.changeMemos.delete(key),
-      );
+      memo = new Settling(changes, () => this.changeMemos.delete(key));
+      this.changeMemos.set(key, memo);
       if (this.changeMemos.size > MAX_CHANGE_MEMOS) this.changeMemos.delete(this.changeMemos.keys().next().value as string);
     }
-    return memo.value ?? memo.changes;
+    return memo.get();
   }
 }
 

@@ -11,6 +11,7 @@ import type { Filter } from '../sync/filter.js';
 import { LazyMemberCache } from '../sync/lazy-members.js';
 import { clampToken, makeSyncToken, type SyncToken } from '../sync/sync-token.js';
 import { BuildGate } from './build-gate.js';
+import { Settling } from './maybe-promise.js';
 import { RealtimeSync } from './realtime-sections.js';
 import type { RealtimeServices } from './realtime-sections.js';
 import { RoomHistory } from './room-history.js';
@@ -40,7 +41,7 @@ export class SyncEngine {
   private readonly gate = new BuildGate(BUILDS_AT_ONCE);
   private readonly realtime: RealtimeSync | undefined;
   /** The last `currentToken()` read and the notifier mark it was read at (see currentToken). */
-  private positions: { mark: number; token: Promise<SyncToken>; value?: SyncToken } | undefined;
+  private positions: { mark: number; token: Settling<SyncToken> } | undefined;
 
   constructor(
     private readonly storage: Storage,
@@ -64,24 +65,20 @@ export class SyncEngine {
   currentToken(): Promise<SyncToken> {
     const mark = this.notifier.mark();
     if (this.positions?.mark !== mark) {
-      const token = this.readPositions();
-      const entry: { mark: number; token: Promise<SyncToken>; value?: SyncToken } = { mark, token };
-      this.positions = entry;
-      token.then(
-        (value) => {
-          entry.value = value;
-        },
-        () => {
+      const entry: { mark: number; token: Settling<SyncToken> } = {
+        mark,
+        token: new Settling(this.readPositions(), () => {
           if (this.positions === entry) this.positions = undefined;
-        },
-      );
+        }),
+      };
+      this.positions = entry;
     }
-    return this.positions.token;
+    return this.positions.token.promise;
   }
 
   /** `currentToken()`'s answer when it is already known, without waiting a turn for it. */
   private currentTokenNow(): SyncToken | undefined {
-    return this.positions?.mark === this.notifier.mark() ? this.positions.value : undefined;
+    return this.positions?.mark === this.notifier.mark() ? this.positions.token.known() : undefined;
   }
 
   private async readPositions(): Promise<SyncToken> {
