@@ -1,22 +1,28 @@
 /**
  * The HTTP application: CORS, request ids, the access log, error mapping, routing with Matrix-style
  * 404/405, and the per-route pipeline (see route.ts).
+ *
+ * Requests go from Node's request event straight into the pipeline; no framework sits between. Koa
+ * did until a long-poll cycle was measured: its context, request and response objects and the
+ * finish listeners it attaches cost about a fifth of each cycle's JavaScript time, and every one of
+ * them outlived the parked poll into the old generation. Routing keeps @koa/router's matching rules
+ * (dispatch.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
+import { pipeline, type Readable } from 'node:stream';
 import type { Duplex } from 'node:stream';
 import { Router } from '@koa/router';
-import Koa from 'koa';
 import type { AppContext } from '../app-context.js';
 import type { JsonObject } from '../core/json.js';
 import { JsonText } from '../core/json-text.js';
 import type { Logger } from '../logger.js';
 import { authenticate } from './auth.js';
-import { rawBodyStream, readJsonObjectBody } from './body.js';
+import { type BodyRequest, rawBodyStream, readJsonObjectBody } from './body.js';
 import { RouteIndex } from './dispatch.js';
 import { HttpError, invalidParam, limitExceeded, unknownError, unrecognized } from './errors.js';
-import type { Requester, Route } from './route.js';
+import type { BinaryContent, Requester, Route } from './route.js';
 
 const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
@@ -24,24 +30,15 @@ const CORS_HEADERS = {
   'Access-Control-Allow-Headers': 'X-Requested-With, Content-Type, Authorization',
 };
 
-/** The JSON answer of a route or an error, written by the outermost middleware in one go. */
-interface JsonReply {
-  status: number;
-  /** The body, or its JSON text when the route serialized it already. */
-  body: JsonObject | JsonText;
-  headers?: Record<string, string>;
-}
-
-/** Per-request state the pipeline keeps on the Koa context. */
-export interface RequestState {
-  reqId: string;
-  userId?: string;
-  reply?: JsonReply;
-}
-type State = RequestState;
+/** What a request is answered with: JSON (a route's body or an error), bytes, or nothing (pre-flight). */
+type Reply =
+  | { kind: 'json'; status: number; body: JsonObject | JsonText; headers?: Record<string, string> }
+  | { kind: 'binary'; status: number; binary: BinaryContent; headers?: Record<string, string> }
+  | { kind: 'empty'; status: number };
 
 export interface HttpApp {
-  koa: Koa<State>;
+  /** The request listener for a Node HTTP(S) server. */
+  handle: (req: IncomingMessage, res: ServerResponse) => void;
   /** Set during shutdown: responses then ask clients to close their connection. */
   draining: boolean;
   /** Handles HTTP upgrade requests (WebSocket sync); without it they are refused. */
@@ -56,67 +53,30 @@ export function routerPath(path: string): string {
 const reqIdPrefix = randomBytes(3).toString('hex');
 let reqCounter = 0;
 
+/** One request and its response, with what the body readers need (headers in, headers out). */
+class Exchange implements BodyRequest {
+  readonly reqId = `${reqIdPrefix}-${(++reqCounter).toString(36)}`;
+  userId: string | undefined;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+  ) {}
+
+  get(header: string): string {
+    const value = this.req.headers[header.toLowerCase()];
+    return typeof value === 'string' ? value : Array.isArray(value) ? value.join(', ') : '';
+  }
+
+  set(header: string, value: string): void {
+    this.res.setHeader(header, value);
+  }
+}
+
 export function createHttpApp(app: AppContext, routes: readonly Route[]): HttpApp {
-  const koa = new Koa<State>();
-  koa.silent = true;
-  const http: HttpApp = { koa, draining: false };
-  const router = new Router<State>();
-
-  koa.use(async (ctx, next) => {
-    const start = performance.now();
-    const reqId = `${reqIdPrefix}-${(++reqCounter).toString(36)}`;
-    ctx.state.reqId = reqId;
-    try {
-      await next();
-    } catch (err) {
-      if (err instanceof HttpError) {
-        ctx.state.reply = { status: err.status, body: err.body, headers: err.headers };
-      } else {
-        app.logger.error({ reqId, err }, 'unhandled error');
-        const e = unknownError();
-        ctx.state.reply = { status: e.status, body: e.body };
-      }
-    } finally {
-      const reply = ctx.state.reply;
-      if (reply) {
-        ctx.respond = false;
-        try {
-          sendJson(ctx.res, ctx.method, reqId, reply, http.draining);
-        } catch (err) {
-          // A header Node refuses: nothing valid can be sent on this response any more.
-          app.logger.error({ reqId, err }, 'could not write the response');
-          ctx.res.destroy();
-        }
-      } else {
-        // Bodies Koa writes itself (streams, buffers, the CORS pre-flight).
-        ctx.set(CORS_HEADERS);
-        ctx.set('X-Request-Id', reqId);
-        // Checked at the end: a request that was in flight when shutdown began must not keep its connection.
-        if (http.draining) ctx.set('Connection', 'close');
-      }
-      // Only the path: query strings may carry access tokens.
-      app.logger.info(
-        {
-          reqId,
-          method: ctx.method,
-          path: ctx.path,
-          status: ctx.res.statusCode,
-          ms: Math.round((performance.now() - start) * 10) / 10,
-          user: ctx.state.userId,
-        },
-        'request',
-      );
-    }
-  });
-
-  // CORS pre-flight: answered for every path without running any endpoint logic (spec requirement).
-  koa.use(async (ctx, next) => {
-    if (ctx.method !== 'OPTIONS') return next();
-    ctx.status = 204;
-  });
-
-  // The router holds the routes (and answers 404 vs 405 below); requests are dispatched through an
-  // index over its layers (dispatch.ts) rather than its own per-request scan.
+  // The router holds the routes (and answers 404 vs 405); requests are dispatched through an index
+  // over its layers (dispatch.ts) rather than its own per-request scan.
+  const router = new Router();
   const index = new RouteIndex<Route>();
   for (const route of routes) {
     const method = route.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete';
@@ -124,56 +84,110 @@ export function createHttpApp(app: AppContext, routes: readonly Route[]): HttpAp
     router[method](routerPath(route.path), async () => {});
     for (const layer of router.stack.slice(before)) index.add(layer, route);
   }
-  koa.use(async (ctx, next) => {
-    const match = index.match(ctx.method, ctx.path);
-    if (!match) return next();
-    await runPipeline(app, match.value, ctx, match.params);
-  });
 
-  koa.use(async (ctx) => {
-    if (ctx.state.reply !== undefined || ctx.body !== undefined) return;
-    const match = router.match(ctx.path, ctx.method);
-    if (match.path.length > 0) {
-      const allowed = new Set(match.path.flatMap((layer) => layer.methods));
-      ctx.set('Allow', [...allowed, 'OPTIONS'].join(', '));
-      throw unrecognized(405, `Method ${ctx.method} is not allowed on this endpoint`);
+  async function answer(ex: Exchange, path: string, querystring: string): Promise<Reply> {
+    // CORS pre-flight: answered for every path without running any endpoint logic (spec requirement).
+    if (ex.req.method === 'OPTIONS') return { kind: 'empty', status: 204 };
+    const match = index.match(ex.req.method ?? 'GET', path);
+    if (match) return runPipeline(app, match.value, ex, path, querystring, match.params);
+    const layers = router.match(path, ex.req.method ?? 'GET').path;
+    if (layers.length > 0) {
+      const allowed = new Set(layers.flatMap((layer) => layer.methods));
+      ex.set('Allow', [...allowed, 'OPTIONS'].join(', '));
+      throw unrecognized(405, `Method ${ex.req.method} is not allowed on this endpoint`);
     }
     throw unrecognized(404, 'Unrecognized request');
-  });
+  }
 
+  async function serve(ex: Exchange): Promise<void> {
+    const start = performance.now();
+    const { path, querystring } = splitUrl(ex.req.url ?? '/');
+    let reply: Reply;
+    try {
+      reply = await answer(ex, path, querystring);
+    } catch (err) {
+      reply = errorReply(app, ex.reqId, err);
+    }
+    try {
+      send(ex, reply, http.draining, app.logger);
+    } catch (err) {
+      // A header Node refuses: nothing valid can be sent on this response any more.
+      app.logger.error({ reqId: ex.reqId, err }, 'could not write the response');
+      ex.res.destroy();
+    }
+    // Only the path: query strings may carry access tokens.
+    app.logger.info(
+      {
+        reqId: ex.reqId,
+        method: ex.req.method,
+        path,
+        status: ex.res.statusCode,
+        ms: Math.round((performance.now() - start) * 10) / 10,
+        user: ex.userId,
+      },
+      'request',
+    );
+  }
+
+  const http: HttpApp = {
+    draining: false,
+    handle: (req, res) => {
+      void serve(new Exchange(req, res));
+    },
+  };
   return http;
+}
+
+/** Path and query string of a request target: origin form (`/path?q`) as clients send it, or absolute form. */
+function splitUrl(url: string): { path: string; querystring: string } {
+  if (!url.startsWith('/')) {
+    try {
+      const parsed = new URL(url);
+      return { path: parsed.pathname, querystring: parsed.search.slice(1) };
+    } catch {
+      return { path: url, querystring: '' };
+    }
+  }
+  const hash = url.indexOf('#');
+  const target = hash === -1 ? url : url.slice(0, hash);
+  const q = target.indexOf('?');
+  return q === -1 ? { path: target, querystring: '' } : { path: target.slice(0, q), querystring: target.slice(q + 1) };
+}
+
+function errorReply(app: AppContext, reqId: string, err: unknown): Reply {
+  if (err instanceof HttpError) return { kind: 'json', status: err.status, body: err.body, headers: err.headers };
+  app.logger.error({ reqId, err }, 'unhandled error');
+  const e = unknownError();
+  return { kind: 'json', status: e.status, body: e.body };
 }
 
 async function runPipeline(
   app: AppContext,
   route: Route,
-  ctx: Koa.ParameterizedContext<State>,
+  ex: Exchange,
+  path: string,
+  querystring: string,
   params: Record<string, string>,
-): Promise<void> {
+): Promise<Reply> {
   // The router hands an undecodable `%` escape (`%FF`, a lone `%`) to the handler verbatim, where it
   // would be taken for a literal event type, state key or account-data type.
-  const path = ctx.path;
   try {
     decodeURIComponent(path);
   } catch {
     throw invalidParam('Malformed percent-encoding in the request path');
   }
-  const ip = ctx.ip;
+  const ip = ex.req.socket.remoteAddress ?? '';
   if (route.rateLimit && route.auth === 'none') checkRate(app, route, ip);
-  const query = parseQuery(ctx.querystring);
-  const headers = ctx.req.headers;
-  const requester: Requester | undefined = await authenticate(
-    app,
-    { get: (name) => (headers[name.toLowerCase()] as string | undefined) ?? '', query, ip },
-    route.auth,
-  );
-  if (requester) ctx.state.userId = requester.userId;
+  const query = parseQuery(querystring);
+  const headers = ex.req.headers;
+  const requester: Requester | undefined = await authenticate(app, { get: (name) => ex.get(name), query, ip }, route.auth);
+  if (requester) ex.userId = requester.userId;
   if (route.rateLimit && route.auth !== 'none') checkRate(app, route, requester?.userId ?? ip);
 
   const rawBody = route.readsBody
-    ? await readJsonObjectBody(ctx, route.maxBodyBytes ?? app.config.max_request_body_bytes, app.config.body_idle_timeout_ms)
+    ? await readJsonObjectBody(ex, route.maxBodyBytes ?? app.config.max_request_body_bytes, app.config.body_idle_timeout_ms)
     : undefined;
-  const raw = route.rawBody ? rawBodyStream(ctx, route.rawBody.maxBytes(app.config), app.config.body_idle_timeout_ms) : undefined;
+  const raw = route.rawBody ? rawBodyStream(ex, route.rawBody.maxBytes(app.config), app.config.body_idle_timeout_ms) : undefined;
   let log: Logger | undefined;
   let gone: AbortController | undefined;
   const res = await route.handle({
@@ -183,14 +197,14 @@ async function runPipeline(
     rawQuery: query,
     requester,
     path,
-    url: ctx.originalUrl,
+    url: ex.req.url ?? path,
     method: route.method,
     ip,
     headers,
-    reqId: ctx.state.reqId,
+    reqId: ex.reqId,
     // Made on first use: most requests never log, and a child logger per request is not free.
     get log() {
-      log ??= app.logger.child({ reqId: ctx.state.reqId });
+      log ??= app.logger.child({ reqId: ex.reqId });
       return log;
     },
     raw,
@@ -200,7 +214,7 @@ async function runPipeline(
       if (gone === undefined) {
         const controller = new AbortController();
         gone = controller;
-        const httpRes = ctx.res;
+        const httpRes = ex.res;
         if ((httpRes.destroyed || httpRes.closed) && !httpRes.writableFinished) controller.abort();
         else
           httpRes.once('close', () => {
@@ -210,17 +224,9 @@ async function runPipeline(
       return gone.signal;
     },
   });
-  if ('binary' in res) {
-    ctx.status = res.status ?? 200;
-    // Koa pipes a stream to the socket and destroys it if the client goes away.
-    ctx.body = res.binary.data;
-    // Set verbatim: ctx.type would rewrite the stored type (e.g. add a charset).
-    ctx.set('Content-Type', res.binary.contentType);
-    if (res.binary.length !== undefined) ctx.length = res.binary.length;
-    if (res.headers) ctx.set(res.headers);
-  } else {
-    ctx.state.reply = { status: res.status ?? 200, body: 'json' in res ? res.json : res.body, headers: res.headers };
-  }
+  const status = res.status ?? 200;
+  if ('binary' in res) return { kind: 'binary', status, binary: res.binary, headers: res.headers };
+  return { kind: 'json', status, body: 'json' in res ? res.json : res.body, headers: res.headers };
 }
 
 const NO_QUERY: Record<string, string | string[]> = Object.freeze(Object.create(null));
@@ -235,30 +241,56 @@ function parseQuery(querystring: string): Record<string, string | string[]> {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+/** Statuses whose responses never carry a body. */
+const NO_BODY = new Set([204, 205, 304]);
+
 /**
- * Writes a JSON response with every header in one `writeHead` and the body in the same write
- * (Node sends header and body as one chunk when both are strings and the length is known).
+ * Writes the reply. JSON goes out with every header in one `writeHead` and the body in the same
+ * write (Node sends header and body as one chunk when both are strings and the length is known);
+ * a stream is piped, and destroyed if the client goes away first.
  */
-function sendJson(res: ServerResponse, method: string, reqId: string, reply: JsonReply, draining: boolean): void {
+function send(ex: Exchange, reply: Reply, draining: boolean, logger: Logger): void {
+  const { res } = ex;
   if (res.headersSent) {
     // Only a stream that failed after its headers went out can get here: nothing more can be said.
-    res.statusCode = reply.status;
     if (!res.writableEnded) res.destroy();
     return;
   }
-  const text = reply.body instanceof JsonText ? reply.body.text : JSON.stringify(reply.body);
-  const headers: OutgoingHttpHeaders = {
-    ...CORS_HEADERS,
-    'X-Request-Id': reqId,
-    'Content-Type': JSON_TYPE,
-    'Content-Length': Buffer.byteLength(text),
-    ...reply.headers,
-  };
+  const head = ex.req.method === 'HEAD';
+  const headers: OutgoingHttpHeaders = { ...CORS_HEADERS, 'X-Request-Id': ex.reqId };
   // Checked at the end: a request that was in flight when shutdown began must not keep its connection.
-  if (draining) headers.Connection = 'close';
-  res.writeHead(reply.status, headers);
-  // Node drops the body of a HEAD response itself; the headers still give its length.
-  res.end(method === 'HEAD' ? undefined : text);
+  const close = draining ? { Connection: 'close' } : undefined;
+  if (reply.kind === 'empty') {
+    res.writeHead(reply.status, { ...headers, ...close });
+    res.end();
+    return;
+  }
+  if (reply.kind === 'json') {
+    const text = reply.body instanceof JsonText ? reply.body.text : JSON.stringify(reply.body);
+    headers['Content-Type'] = JSON_TYPE;
+    headers['Content-Length'] = Buffer.byteLength(text);
+    res.writeHead(reply.status, { ...headers, ...reply.headers, ...close });
+    // Node drops the body of a HEAD response itself; the headers still give its length.
+    res.end(head ? undefined : text);
+    return;
+  }
+  const { data, contentType, length } = reply.binary;
+  // Set verbatim: the type of stored media is sent back exactly as it was uploaded.
+  headers['Content-Type'] = contentType;
+  if (length !== undefined) headers['Content-Length'] = length;
+  else if (Buffer.isBuffer(data)) headers['Content-Length'] = data.length;
+  res.writeHead(reply.status, { ...headers, ...reply.headers, ...close });
+  if (Buffer.isBuffer(data)) {
+    res.end(head || NO_BODY.has(reply.status) ? undefined : data);
+  } else if (head || NO_BODY.has(reply.status)) {
+    (data as Readable).destroy();
+    res.end();
+  } else {
+    // Either side failing (a read error, the client going away) destroys both.
+    pipeline(data, res, (err) => {
+      if (err && err.code !== 'ERR_STREAM_PREMATURE_CLOSE') logger.warn({ reqId: ex.reqId, err }, 'response stream failed');
+    });
+  }
 }
 
 function checkRate(app: AppContext, route: Route, requester: string): void {

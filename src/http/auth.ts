@@ -27,7 +27,7 @@ function accessTokenHash(token: string): string {
   return hash;
 }
 
-/** The parts of a Koa context authentication reads. */
+/** What authentication reads of a request. */
 export interface AuthRequest {
   get(header: string): string;
   readonly query: Record<string, string | string[] | undefined>;

@@ -5,7 +5,7 @@ import type { RawBody } from './route.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The parts of a Koa context body reading uses. */
+/** What body reading needs of a request: its headers, a way to set response headers, the stream. */
 export interface BodyRequest {
   get(header: string): string;
   set(header: string, value: string): void;

@@ -21,8 +21,8 @@ export function listen(app: HttpApp, host: string, port: number, tls?: TlsFiles,
   // Node checks header deadlines on a sweep; sweep often enough that a short limit is honoured.
   const options = { connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(headersTimeoutMs / 4))) };
   const server: Server = tls
-    ? createHttpsServer({ ...options, cert: tls.cert, key: tls.key }, app.koa.callback())
-    : createServer(options, app.koa.callback());
+    ? createHttpsServer({ ...options, cert: tls.cert, key: tls.key }, app.handle)
+    : createServer(options, app.handle);
   // Long-polling /sync holds requests open for minutes; the defaults would cut them off. Headers
   // still have a deadline of their own: requestTimeout 0 does not lift headersTimeout.
   server.requestTimeout = 0;
@@ -64,7 +64,7 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   socket.end(rawJsonResponse(status, reason, 'M_UNKNOWN', `${error} (${err.code ?? 'parse error'})`));
 }
 
-/** A complete HTTP/1.1 error response with a Matrix JSON body, for sockets outside Koa (parse errors, upgrades). */
+/** A complete HTTP/1.1 error response with a Matrix JSON body, for sockets outside the request pipeline (parse errors, upgrades). */
 export function rawJsonResponse(status: number, reason: string, errcode: string, error: string, headers: Record<string, string> = {}): string {
   const body = JSON.stringify({ errcode, error });
   const extra = Object.entries(headers)
