@@ -31,7 +31,7 @@ export interface Notifier {
    * now on), or null after `timeoutMs`, on `signal` abort, or when the notifier closes (shutdown).
    * `timeoutMs` may be Infinity (WebSocket sync): no timer is armed, only a change or the signal ends it.
    */
-  waitFor(keys: Iterable<string>, timeoutMs: number, signal?: AbortSignal, since?: number): Promise<StreamName | null>;
+  waitFor(keys: Iterable<string>, timeoutMs: number, signal?: WaitSignal, since?: number): Promise<StreamName | null>;
   /** Releases every waiter (with null) and makes later waits return at once. */
   close(): void;
 }
@@ -56,6 +56,16 @@ export class LoopbackTransport implements NotifierTransport {
   close(): void {
     this.deliver = undefined;
   }
+}
+
+/**
+ * What ends a wait early (a client going away). An AbortSignal is one; long polls use a lighter
+ * one of their own (http/app.ts), as an AbortController per request showed up in their profile.
+ */
+export interface WaitSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
 }
 
 type Waiter = (stream: StreamName | null) => void;
@@ -104,7 +114,7 @@ export class InProcessNotifier implements Notifier {
     for (const w of woken) w(change.stream);
   }
 
-  waitFor(keys: Iterable<string>, timeoutMs: number, signal?: AbortSignal, since?: number): Promise<StreamName | null> {
+  waitFor(keys: Iterable<string>, timeoutMs: number, signal?: WaitSignal, since?: number): Promise<StreamName | null> {
     if (this.closed || signal?.aborted) return Promise.resolve(null);
     const keyList = [...new Set(keys)];
     if (since !== undefined) {

@@ -18,6 +18,7 @@ import type { AppContext } from '../app-context.js';
 import type { JsonObject } from '../core/json.js';
 import { JsonText } from '../core/json-text.js';
 import type { Logger } from '../logger.js';
+import type { WaitSignal } from '../notifier.js';
 import { authenticate } from './auth.js';
 import { type BodyRequest, rawBodyStream, readJsonObjectBody } from './body.js';
 import { RouteIndex } from './dispatch.js';
@@ -189,7 +190,7 @@ async function runPipeline(
     : undefined;
   const raw = route.rawBody ? rawBodyStream(ex, route.rawBody.maxBytes(app.config), app.config.body_idle_timeout_ms) : undefined;
   let log: Logger | undefined;
-  let gone: AbortController | undefined;
+  let gone: ResponseGone | undefined;
   const res = await route.handle({
     app,
     params,
@@ -211,22 +212,41 @@ async function runPipeline(
     // Made on first use too (only long polls wait on it). The response closing before it finished
     // means the client went away; one that already closed is aborted at once.
     get signal() {
-      if (gone === undefined) {
-        const controller = new AbortController();
-        gone = controller;
-        const httpRes = ex.res;
-        if ((httpRes.destroyed || httpRes.closed) && !httpRes.writableFinished) controller.abort();
-        else
-          httpRes.once('close', () => {
-            if (!httpRes.writableFinished) controller.abort();
-          });
-      }
-      return gone.signal;
+      gone ??= new ResponseGone(ex.res);
+      return gone;
     },
   });
   const status = res.status ?? 200;
   if ('binary' in res) return { kind: 'binary', status, binary: res.binary, headers: res.headers };
   return { kind: 'json', status, body: 'json' in res ? res.json : res.body, headers: res.headers };
+}
+
+/**
+ * Aborted when the response closes before it was sent: the client went away (one that already closed
+ * is aborted at once). A WaitSignal rather than an AbortController: every long poll makes one.
+ */
+class ResponseGone implements WaitSignal {
+  aborted = false;
+  private listeners: Array<() => void> = [];
+
+  constructor(res: ServerResponse) {
+    if ((res.destroyed || res.closed) && !res.writableFinished) this.aborted = true;
+    else
+      res.once('close', () => {
+        if (res.writableFinished) return;
+        this.aborted = true;
+        for (const listener of this.listeners.splice(0)) listener();
+      });
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    const i = this.listeners.indexOf(listener);
+    if (i !== -1) this.listeners.splice(i, 1);
+  }
 }
 
 const NO_QUERY: Record<string, string | string[]> = Object.freeze(Object.create(null));

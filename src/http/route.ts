@@ -13,6 +13,7 @@ import type { Config, RateLimitAction } from '../config/config.js';
 import type { JsonObject } from '../core/json.js';
 import type { JsonText } from '../core/json-text.js';
 import type { Logger } from '../logger.js';
+import type { WaitSignal } from '../notifier.js';
 import { parseOrThrow } from './validation.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -49,7 +50,7 @@ export interface RouteRequest<P extends string, B, Q, A extends AuthMode> {
   /** The streamed request body, for routes declaring `rawBody` (undefined otherwise). */
   readonly raw: RawBody | undefined;
   /** Aborted when the client goes away before the response is sent (long polls stop waiting). */
-  readonly signal: AbortSignal;
+  readonly signal: WaitSignal;
 }
 
 /**
@@ -117,7 +118,7 @@ export interface RouteInput {
   reqId: string;
   log: Logger;
   raw: RawBody | undefined;
-  signal: AbortSignal;
+  signal: WaitSignal;
 }
 
 /** A route with its types erased, as the app registers it. */

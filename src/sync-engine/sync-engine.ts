@@ -4,7 +4,7 @@
  * the read and the wait wakes it (see src/notifier.ts).
  */
 import type { JsonObject } from '../core/json.js';
-import type { Notifier } from '../notifier.js';
+import type { Notifier, WaitSignal } from '../notifier.js';
 import type { RoomReads, Viewer } from '../room-engine/room-reads.js';
 import type { Storage } from '../storage/storage.js';
 import type { Filter } from '../sync/filter.js';
@@ -27,7 +27,7 @@ export interface SyncOptions {
   filter: Filter;
   fullState: boolean;
   timeoutMs: number;
-  signal?: AbortSignal;
+  signal?: WaitSignal;
   /**
    * WebSocket sync builds each delta from the last one it sent, but to-device messages are only
    * deleted up to what the client acknowledged (its connect token, or an `ack` frame).

@@ -2,11 +2,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { defineRoute } from '../../src/http/route.js';
+import type { WaitSignal } from '../../src/notifier.js';
 import { type RouteFixture, serveRoutes } from './route-fixture.js';
 
 let fixture: RouteFixture;
 let base: string;
-const seen: AbortSignal[] = [];
+const seen: WaitSignal[] = [];
 let aborted: () => void = () => {};
 let markClientGone: () => void = () => {};
 const clientGone = new Promise<void>((resolve) => {
