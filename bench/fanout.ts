@@ -13,10 +13,13 @@
  * (SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server.)
  * SET_PRESENCE=offline connects every client with set_presence=offline: no presence storm while
  * connecting (each member coming online is a change delivered to the 999 others), only the messages.
+ * PIN=1 pins the server to CPU 0 and the load generators (and this process, the sender) to CPU 1:
+ * in a deployment the clients are on other machines, and unpinned they take turns on the server's
+ * core (a sample of the server's profile then lands in a write while a load generator runs).
  */
 import { loadavg } from 'node:os';
 import { Fleet, split } from './load/fleet.js';
-import { percentile, prepare, processStats, sleep, startPrepared } from './load/prepare.js';
+import { percentile, pinToCpu, prepare, processStats, sleep, startPrepared } from './load/prepare.js';
 
 const setPresence = (process.env.SET_PRESENCE ?? 'online') as 'online' | 'unavailable' | 'offline';
 const members = Number(process.argv[2] ?? 1000);
@@ -45,6 +48,10 @@ try {
     ...ws.map((t) => ({ mode: 'ws' as const, baseUrl: server.baseUrl, tokens: t, localAddress: `127.0.0.${addr++}`, filter: FILTER, setPresence })),
     ...lp.map((t) => ({ mode: 'longpoll' as const, baseUrl: server.baseUrl, tokens: t, localAddress: `127.0.0.${addr++}`, filter: FILTER, setPresence })),
   ]);
+  if (process.env.PIN === '1') {
+    pinToCpu(server.pid, 0);
+    for (const pid of [...fleet.pids(), process.pid]) pinToCpu(pid, 1);
+  }
   console.log(`${result.connected} connected (${result.errors} errors${result.errorKinds.length ? `: ${result.errorKinds.join('; ')}` : ''}) in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
   const settled = await settle(server.pid);
   console.log(`server quiet after ${(settled / 1000).toFixed(1)} more s; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
@@ -93,7 +100,7 @@ try {
   const expected = total * members;
   const stats = (xs: Float64Array) => `p50 ${percentile(xs, 50)} ms, p99 ${percentile(xs, 99)} ms, max ${xs.at(-1)} ms`;
   console.log(
-    `fan-out: ${members} members (${half} WS, ${members - half} long-poll; set_presence=${setPresence}), ${total} messages at ${perSecond}/s over ${(sendPhaseMs / 1000).toFixed(1)} s (${failed} failed sends)`,
+    `fan-out: ${members} members (${half} WS, ${members - half} long-poll; set_presence=${setPresence}${process.env.PIN === '1' ? '; pinned' : ''}), ${total} messages at ${perSecond}/s over ${(sendPhaseMs / 1000).toFixed(1)} s (${failed} failed sends)`,
   );
   console.log(
     `delivered ${lat.length}/${expected} (${((100 * lat.length) / expected).toFixed(2)}%); latency ${stats(lat)}; ` +
@@ -108,7 +115,8 @@ try {
   // Frames per delivery below 1: deliveries coalesced (a client got several messages in one response).
   console.log(
     `load generators: ${((100 * clientsCpuMs) / sendPhaseMs).toFixed(0)}% of one core while sending; ` +
-      `${report.frames} sync responses/frames for ${lat.length} deliveries (${(report.frames / Math.max(1, lat.length)).toFixed(2)} per delivery)`,
+      `${report.frames} sync responses/frames for ${lat.length} deliveries (${(report.frames / Math.max(1, lat.length)).toFixed(2)} per delivery); ` +
+      `their event-loop delay p99 ${report.loopDelayMs.p99.toFixed(0)} ms, max ${report.loopDelayMs.max.toFixed(0)} ms (worst process)`,
   );
 } finally {
   await fleet.stop();

@@ -14,6 +14,8 @@ export interface ClientReport {
   frames: number;
   typingEvents: number;
   typingSent: number;
+  /** The load generators' event-loop delay (the worst process's p99, and the max). */
+  loopDelayMs: { p99: number; max: number };
 }
 
 export class Fleet {
@@ -22,7 +24,9 @@ export class Fleet {
   /** Starts one process per args entry; resolves when all report their connections open. */
   async start(all: StartArgs[]): Promise<{ connected: number; errors: number; errorKinds: string[] }> {
     const ready = all.map((args) => {
-      const p = fork(CLIENT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      // CLIENT_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/cprof") adds node flags to the load generators.
+      const execArgv = process.env.CLIENT_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [];
+      const p = fork(CLIENT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
       this.procs.push(p);
       return new Promise<{ connected: number; errors: number; errorKinds: string[] }>((resolve, reject) => {
         p.once('message', (m: { type: string; connected: number; errors: number; errorKinds: string[] }) => resolve(m));
@@ -68,6 +72,10 @@ export class Fleet {
       frames: reports.reduce((n, r) => n + r.frames, 0),
       typingEvents: reports.reduce((n, r) => n + r.typingEvents, 0),
       typingSent: reports.reduce((n, r) => n + r.typingSent, 0),
+      loopDelayMs: {
+        p99: Math.max(...reports.map((r) => r.loopDelayMs.p99)),
+        max: Math.max(...reports.map((r) => r.loopDelayMs.max)),
+      },
     };
   }
 

@@ -3,6 +3,7 @@
  * optionally one public room they all joined, written straight through the storage and rooms
  * layers (durability off: this is set-up, not the thing measured), then a server started on it.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -65,6 +66,11 @@ export async function prepare(opts: { users: number; roomMembers?: number; confi
 export function startPrepared(p: Prepared): Promise<TestServer> {
   const nodeArgs = process.env.SERVER_NODE_ARGS?.split(' ').filter((a) => a !== '');
   return launch(p.dir, p.configPath, undefined, nodeArgs);
+}
+
+/** Restricts every thread of a process to one CPU (util-linux taskset). */
+export function pinToCpu(pid: number, cpu: number): void {
+  execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
 }
 
 /** CPU time (user + system, ms) and resident memory (MiB) of a process, from /proc. */

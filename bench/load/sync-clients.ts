@@ -6,8 +6,9 @@
  * Parent → child: {cmd:'start', ...StartArgs}, {cmd:'go'} (start typing), {cmd:'report'}, {cmd:'exit'}.
  * Child → parent: {type:'ready', connected, errors}, {type:'report', latencies, errors, ...}.
  */
-import { Agent, request } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
+import { RawHttpConnection } from './raw-http.js';
 
 export interface StartArgs {
   mode: 'ws' | 'longpoll';
@@ -28,6 +29,12 @@ const WS_PATH = '/_matrix/client/unstable/org.comet.ws';
 const LONG_POLL_MS = 300_000;
 
 const latencies: number[] = [];
+/**
+ * How late this process's event loop runs, from when every connection is open: a delivery waits
+ * that long in the client before it is parsed, so it bounds what the latencies owe to the load
+ * generator rather than the server.
+ */
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 let mode: StartArgs['mode'] = 'ws';
 let errors = 0;
 /** The first few distinct error messages, for the report. */
@@ -45,6 +52,7 @@ const timers: NodeJS.Timeout[] = [];
 const typists: Array<() => void> = [];
 let stopping = false;
 const sockets: WebSocket[] = [];
+const connections: RawHttpConnection[] = [];
 
 // biome-ignore lint/suspicious/noExplicitAny: raw sync JSON
 function record(body: any): void {
@@ -102,33 +110,23 @@ function startTyping(ws: WebSocket, roomId: string, everyMs: number): void {
   timers.push(setTimeout(() => timers.push(setInterval(go, everyMs)), Math.random() * everyMs));
 }
 
-function get(args: StartArgs, agent: Agent, token: string, query: Record<string, string>): Promise<{ status: number; body: string }> {
-  const url = new URL('/_matrix/client/v3/sync', args.baseUrl);
-  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent, localAddress: args.localAddress, headers: { authorization: `Bearer ${token}` } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** One long-polling client: an initial sync, then /sync?since=…&timeout=… in a loop. */
-function longPoll(args: StartArgs, agent: Agent, token: string): Promise<void> {
-  const filter: Record<string, string> = args.filter ? { filter: args.filter } : {};
-  if (args.setPresence) filter.set_presence = args.setPresence;
+/** One long-polling client: an initial sync, then /sync?since=…&timeout=… in a loop, on one connection. */
+function longPoll(args: StartArgs, token: string): Promise<void> {
+  const base = new URL(args.baseUrl);
+  const conn = new RawHttpConnection(base.hostname, Number(base.port), args.localAddress);
+  connections.push(conn);
+  const query = new URLSearchParams();
+  if (args.filter) query.set('filter', args.filter);
+  if (args.setPresence) query.set('set_presence', args.setPresence);
+  const path = `/_matrix/client/v3/sync?${query}`;
+  const headers = `Authorization: Bearer ${token}\r\n`;
   return new Promise((resolve) => {
     (async () => {
       let since: string | undefined;
       while (!stopping) {
         try {
-          const query: Record<string, string> =
-            since === undefined ? { ...filter, timeout: '0' } : { ...filter, since, timeout: String(LONG_POLL_MS) };
-          const res = await get(args, agent, token, query);
+          const url = since === undefined ? `${path}&timeout=0` : `${path}&timeout=${LONG_POLL_MS}&since=${encodeURIComponent(since)}`;
+          const res = await conn.get(url, headers);
           if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
           const body = JSON.parse(res.body);
           if (since === undefined) resolve();
@@ -147,16 +145,16 @@ function longPoll(args: StartArgs, agent: Agent, token: string): Promise<void> {
 
 async function start(args: StartArgs): Promise<void> {
   mode = args.mode;
-  const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
   const concurrency = args.concurrency ?? 200;
   let next = 0;
   const worker = async () => {
     while (next < args.tokens.length) {
       const token = args.tokens[next++];
-      await (args.mode === 'ws' ? openWs(args, token) : longPoll(args, agent, token));
+      await (args.mode === 'ws' ? openWs(args, token) : longPoll(args, token));
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  loopDelay.enable();
   process.send!({ type: 'ready', connected: args.tokens.length - errors, errors, errorKinds: [...errorKinds] });
 }
 
@@ -166,10 +164,13 @@ process.on('message', (msg: { cmd: string } & StartArgs) => {
     for (const t of typists) t();
   } else if (msg.cmd === 'report') {
     for (const t of timers) clearInterval(t);
-    process.send!({ type: 'report', mode, latencies, errors, closedUnexpectedly, frames, typingEvents, typingSent });
+    loopDelay.disable();
+    const loopDelayMs = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+    process.send!({ type: 'report', mode, latencies, errors, closedUnexpectedly, frames, typingEvents, typingSent, loopDelayMs });
   } else if (msg.cmd === 'exit') {
     stopping = true;
     for (const ws of sockets) ws.terminate();
+    for (const c of connections) c.close();
     process.exit(0);
   }
 });
