@@ -17,7 +17,7 @@ import { Router } from '@koa/router';
 import type { AppContext } from '../app-context.js';
 import type { JsonObject } from '../core/json.js';
 import { JsonText } from '../core/json-text.js';
-import type { Logger } from '../logger.js';
+import { accessLog, type Logger } from '../logger.js';
 import type { WaitSignal } from '../notifier.js';
 import { authenticate } from './auth.js';
 import { type BodyRequest, rawBodyStream, readJsonObjectBody } from './body.js';
@@ -100,6 +100,8 @@ export function createHttpApp(app: AppContext, routes: readonly Route[]): HttpAp
     throw unrecognized(404, 'Unrecognized request');
   }
 
+  const logRequest = accessLog(app.logger);
+
   async function serve(ex: Exchange): Promise<void> {
     const start = performance.now();
     const { path, querystring } = splitUrl(ex.req.url ?? '/');
@@ -117,17 +119,14 @@ export function createHttpApp(app: AppContext, routes: readonly Route[]): HttpAp
       ex.res.destroy();
     }
     // Only the path: query strings may carry access tokens.
-    app.logger.info(
-      {
-        reqId: ex.reqId,
-        method: ex.req.method,
-        path,
-        status: ex.res.statusCode,
-        ms: Math.round((performance.now() - start) * 10) / 10,
-        user: ex.userId,
-      },
-      'request',
-    );
+    logRequest({
+      reqId: ex.reqId,
+      method: ex.req.method,
+      path,
+      status: ex.res.statusCode,
+      ms: Math.round((performance.now() - start) * 10) / 10,
+      user: ex.userId,
+    });
   }
 
   const http: HttpApp = {
@@ -277,11 +276,17 @@ function send(ex: Exchange, reply: Reply, draining: boolean, logger: Logger): vo
     return;
   }
   const head = ex.req.method === 'HEAD';
-  const headers: OutgoingHttpHeaders = { ...CORS_HEADERS, 'X-Request-Id': ex.reqId };
-  // Checked at the end: a request that was in flight when shutdown began must not keep its connection.
-  const close = draining ? { Connection: 'close' } : undefined;
+  // One object, filled in place: this runs for every response.
+  const headers: OutgoingHttpHeaders = {
+    'Access-Control-Allow-Origin': CORS_HEADERS['Access-Control-Allow-Origin'],
+    'Access-Control-Allow-Methods': CORS_HEADERS['Access-Control-Allow-Methods'],
+    'Access-Control-Allow-Headers': CORS_HEADERS['Access-Control-Allow-Headers'],
+    'X-Request-Id': ex.reqId,
+  };
   if (reply.kind === 'empty') {
-    res.writeHead(reply.status, { ...headers, ...close });
+    // Checked at the end: a request that was in flight when shutdown began must not keep its connection.
+    if (draining) headers.Connection = 'close';
+    res.writeHead(reply.status, headers);
     res.end();
     return;
   }
@@ -289,7 +294,9 @@ function send(ex: Exchange, reply: Reply, draining: boolean, logger: Logger): vo
     const text = reply.body instanceof JsonText ? reply.body.text : JSON.stringify(reply.body);
     headers['Content-Type'] = JSON_TYPE;
     headers['Content-Length'] = Buffer.byteLength(text);
-    res.writeHead(reply.status, { ...headers, ...reply.headers, ...close });
+    if (reply.headers) Object.assign(headers, reply.headers);
+    if (draining) headers.Connection = 'close';
+    res.writeHead(reply.status, headers);
     // Node drops the body of a HEAD response itself; the headers still give its length.
     res.end(head ? undefined : text);
     return;
@@ -299,7 +306,9 @@ function send(ex: Exchange, reply: Reply, draining: boolean, logger: Logger): vo
   headers['Content-Type'] = contentType;
   if (length !== undefined) headers['Content-Length'] = length;
   else if (Buffer.isBuffer(data)) headers['Content-Length'] = data.length;
-  res.writeHead(reply.status, { ...headers, ...reply.headers, ...close });
+  if (reply.headers) Object.assign(headers, reply.headers);
+  if (draining) headers.Connection = 'close';
+  res.writeHead(reply.status, headers);
   if (Buffer.isBuffer(data)) {
     res.end(head || NO_BODY.has(reply.status) ? undefined : data);
   } else if (head || NO_BODY.has(reply.status)) {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { GroupCommit } from '../../src/storage/sqlite/group-commit.js';
+import { WalSync } from '../../src/storage/sqlite/wal-sync.js';
 
 /** A file database (so a second connection can see what is committed) with a table `t`. */
 function fileDb() {
@@ -108,6 +109,91 @@ test('flush commits pending units at once (used before closing)', async () => {
     gc.flush();
     assert.deepEqual(f.committed(), ['x']);
     await p;
+  } finally {
+    f.close();
+  }
+});
+
+/** A WAL sync the test completes by hand, counting the syncs asked for. */
+function manualSync() {
+  const pending: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  return {
+    pending,
+    sync: () => new Promise<void>((resolve, reject) => pending.push({ resolve, reject })),
+  };
+}
+
+test('with a WAL sync, a FULL connection commits with NORMAL and acknowledges only after the sync', async () => {
+  const f = fileDb();
+  try {
+    f.db.pragma('synchronous = FULL');
+    const wal = manualSync();
+    const gc = new GroupCommit(f.db, { walSync: wal });
+    const insert = f.db.prepare('INSERT INTO t (v) VALUES (?)');
+    let levelInside = -1;
+    let settled = 0;
+    const units = ['a', 'b'].map((v) =>
+      gc
+        .submit(() => {
+          levelInside = f.db.pragma('synchronous', { simple: true }) as number;
+          return insert.run(v).lastInsertRowid;
+        })
+        .then((id) => {
+          settled++;
+          return id;
+        }),
+    );
+    gc.flush();
+    assert.equal(levelInside, 1, 'the batch commits with synchronous=NORMAL');
+    assert.equal(f.db.pragma('synchronous', { simple: true }), 2, 'and the connection is back to FULL after it');
+    assert.deepEqual(f.committed(), ['a', 'b'], 'committed');
+    assert.equal(wal.pending.length, 1, 'one sync for the batch');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(settled, 0, 'nobody is told before the WAL is synced');
+    wal.pending[0].resolve();
+    assert.deepEqual(await Promise.all(units), [1n, 2n].map(Number));
+  } finally {
+    f.close();
+  }
+});
+
+test('a failed WAL sync rejects every unit of its batch; without FULL no sync is asked for', async () => {
+  const f = fileDb();
+  try {
+    f.db.pragma('synchronous = FULL');
+    const wal = manualSync();
+    const gc = new GroupCommit(f.db, { walSync: wal });
+    const insert = f.db.prepare('INSERT INTO t (v) VALUES (?)');
+    const units = ['a', 'b'].map((v) => gc.submit(() => insert.run(v)));
+    gc.flush();
+    wal.pending[0].reject(new Error('EIO'));
+    for (const u of units) await assert.rejects(u, /EIO/);
+
+    f.db.pragma('synchronous = OFF');
+    const plain = gc.submit(() => insert.run('c'));
+    gc.flush();
+    await plain;
+    assert.equal(wal.pending.length, 1, 'synchronous=OFF asked for no durability: no sync');
+  } finally {
+    f.close();
+  }
+});
+
+test('WalSync: syncs asked for while one runs share the next one; close waits for them', async () => {
+  const f = fileDb();
+  try {
+    f.db.prepare('INSERT INTO t (v) VALUES (?)').run('x');
+    const wal = new WalSync(`${f.db.name}-wal`);
+    const first = wal.sync();
+    const second = wal.sync();
+    const third = wal.sync();
+    assert.notEqual(first, second, 'a sync that started earlier may not cover later frames');
+    assert.equal(second, third, 'later callers share one sync');
+    await Promise.all([first, second, third]);
+    const after = wal.sync();
+    await wal.close();
+    await after;
+    await assert.rejects(wal.sync(), /after close/);
   } finally {
     f.close();
   }

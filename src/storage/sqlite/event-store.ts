@@ -27,6 +27,7 @@ import { GroupCommit } from './group-commit.js';
 import { SqliteMembershipQueries } from './membership-queries.js';
 import { type Prepare, statementCache } from './statement-cache.js';
 import { SqliteStateGroups } from './state-groups.js';
+import { WalSync } from './wal-sync.js';
 
 export { MAX_STATE_DELTA_DEPTH } from './state-groups.js';
 
@@ -39,6 +40,7 @@ export class SqliteEventStore implements EventStore {
   private readonly prep: Prepare;
   /** One event's writes as a savepoint inside the group transaction, so a failure undoes exactly that event. */
   private readonly persistOne: (input: PersistEventInput) => PersistedEvent;
+  private readonly walSync: WalSync | undefined;
 
   constructor(db: Database.Database) {
     const prep = statementCache(db);
@@ -48,7 +50,8 @@ export class SqliteEventStore implements EventStore {
     this.reads = new SqliteEventReads(prep, this.rows);
     this.members = new SqliteMembershipQueries(prep);
     const writer = new EventWriter(prep, this.rows, this.groups);
-    this.commits = new GroupCommit(db, { onRollback: () => this.dropCaches() });
+    this.walSync = db.memory ? undefined : new WalSync(`${db.name}-wal`);
+    this.commits = new GroupCommit(db, { onRollback: () => this.dropCaches(), walSync: this.walSync });
     this.persistOne = db.transaction((input: PersistEventInput) => writer.persist(input));
   }
 
@@ -92,6 +95,11 @@ export class SqliteEventStore implements EventStore {
   /** Commits writes still waiting for their group (before the database is closed). */
   flushPendingWrites(): void {
     this.commits.flush();
+  }
+
+  /** Waits for the WAL syncs of committed groups, then lets go of the WAL file (after the database closed). */
+  async closeWal(): Promise<void> {
+    await this.walSync?.close();
   }
 
   /**

@@ -2,14 +2,17 @@
  * Group commit: writes submitted close together share one SQLite transaction, so one fsync
  * (synchronous=FULL) covers many of them instead of one fsync each.
  *
- * Durability is unchanged: every submitter's promise settles only after COMMIT returned, so
- * nothing is acknowledged before it is on disk. The transaction is opened, filled and committed
+ * Durability is unchanged: every submitter's promise settles only after COMMIT returned and, with
+ * a WalSync, after the WAL was synced, so nothing is acknowledged before it is on disk. (Reads on
+ * this connection may see a batch's rows during that sync; its writers are told, and announce it,
+ * only after.) The transaction is opened, filled and committed
  * in one synchronous stretch (on `setImmediate` after the first submission), so no other code on
  * the shared connection ever runs while it is open: nobody reads uncommitted rows and no foreign
  * write slips into the batch. Each unit runs in its own savepoint: a unit that throws is rolled
  * back alone and only its promise rejects; if the COMMIT itself fails, every unit rejects.
  */
 import type Database from 'better-sqlite3';
+import type { WalSync } from './wal-sync.js';
 
 interface Unit {
   work: () => unknown;
@@ -22,6 +25,11 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 export interface GroupCommitOptions {
   /** Called after any rollback (of a unit or of the whole batch), e.g. to drop caches filled by rolled-back writes. */
   onRollback?: () => void;
+  /**
+   * Syncs the WAL off the event loop (see wal-sync.ts). While the connection asks for
+   * synchronous=FULL or more, batches then commit with NORMAL and are acknowledged after this sync.
+   */
+  walSync?: Pick<WalSync, 'sync'>;
 }
 
 export class GroupCommit {
@@ -32,7 +40,7 @@ export class GroupCommit {
   private readonly batch: Database.Transaction<(units: Unit[], outcomes: Outcome[]) => boolean>;
 
   constructor(
-    db: Database.Database,
+    private readonly db: Database.Database,
     private readonly opts: GroupCommitOptions = {},
   ) {
     this.savepoint = db.transaction((u: Unit) => u.work());
@@ -68,19 +76,33 @@ export class GroupCommit {
     this.pending = [];
     if (units.length === 0) return;
     const outcomes: Outcome[] = [];
+    const walSync = this.opts.walSync;
+    // FULL is 2, EXTRA 3: durability was asked for, so the sync moves out of COMMIT rather than away.
+    const level = walSync ? (this.db.pragma('synchronous', { simple: true }) as number) : 0;
+    const deferSync = level >= 2;
     let rolledBack: boolean;
     try {
+      if (deferSync) this.db.pragma('synchronous = NORMAL');
       rolledBack = this.batch.immediate(units, outcomes);
     } catch (error) {
       this.opts.onRollback?.();
       for (const u of units) u.reject(error);
       return;
+    } finally {
+      if (deferSync) this.db.pragma(`synchronous = ${level}`);
     }
     if (rolledBack) this.opts.onRollback?.();
-    units.forEach((u, i) => {
-      const o = outcomes[i];
-      if (o.ok) u.resolve(o.value);
-      else u.reject(o.error);
-    });
+    const settle = () =>
+      units.forEach((u, i) => {
+        const o = outcomes[i];
+        if (o.ok) u.resolve(o.value);
+        else u.reject(o.error);
+      });
+    if (!deferSync || !walSync) settle();
+    else
+      walSync.sync().then(settle, (error) => {
+        // Committed, but not known to be on disk: nobody may take it as acknowledged.
+        for (const u of units) u.reject(error);
+      });
   }
 }

@@ -68,5 +68,6 @@ export class SqliteStorage implements Storage {
     // Fold the WAL back into the main file so a clean shutdown leaves a single self-contained file.
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
+    await this.events.closeWal();
   }
 }
