@@ -71,7 +71,11 @@ export interface WaitSignal {
 type Waiter = (stream: StreamName | null) => void;
 
 export class InProcessNotifier implements Notifier {
-  private readonly waiters = new Map<string, Set<Waiter>>();
+  /**
+   * Per key, its waiters: one waiter alone (a user's own key, a quiet room), else a set. Every
+   * delivery re-registers its reader, so a set made and dropped per wait showed in profiles.
+   */
+  private readonly waiters = new Map<string, Waiter | Set<Waiter>>();
   /** Per key: the sequence number and stream of the latest change delivered for it. */
   private readonly last = new Map<string, { seq: number; stream: StreamName }>();
   /**
@@ -103,12 +107,15 @@ export class InProcessNotifier implements Notifier {
   /** A change from the transport: record it and wake the waiters on its keys. */
   private deliver(change: StreamChange): void {
     const seq = ++this.seq;
-    const woken = new Set<Waiter>();
+    // A snapshot (waking removes waiters from these sets). A waiter on several of the keys is
+    // listed more than once; waking it again does nothing.
+    const woken: Waiter[] = [];
     for (const key of change.keys) {
       this.last.delete(key);
       this.last.set(key, { seq, stream: change.stream });
-      const set = this.waiters.get(key);
-      if (set) for (const w of set) woken.add(w);
+      const w = this.waiters.get(key);
+      if (typeof w === 'function') woken.push(w);
+      else if (w) for (const each of w) woken.push(each);
     }
     if (this.last.size > this.maxKeys) this.forgetOldest();
     for (const w of woken) w(change.stream);
@@ -116,7 +123,8 @@ export class InProcessNotifier implements Notifier {
 
   waitFor(keys: Iterable<string>, timeoutMs: number, signal?: WaitSignal, since?: number): Promise<StreamName | null> {
     if (this.closed || signal?.aborted) return Promise.resolve(null);
-    const keyList = [...new Set(keys)];
+    // Duplicates need no removing: a waiter is added to a key's set once, and woken once.
+    const keyList = Array.isArray(keys) ? (keys as readonly string[]) : [...keys];
     if (since !== undefined) {
       if (since < this.horizon) return Promise.resolve('events');
       for (const key of keyList) {
@@ -131,22 +139,31 @@ export class InProcessNotifier implements Notifier {
         done = true;
         if (timer !== undefined) clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        for (const key of keyList) {
-          const set = this.waiters.get(key);
-          set?.delete(finish);
-          if (set?.size === 0) this.waiters.delete(key);
-        }
+        for (const key of keyList) this.remove(key, finish);
         resolve(stream);
       };
       const onAbort = () => finish(null);
       const timer = Number.isFinite(timeoutMs) ? setTimeout(() => finish(null), Math.max(0, timeoutMs)) : undefined;
       signal?.addEventListener('abort', onAbort);
-      for (const key of keyList) {
-        const set = this.waiters.get(key);
-        if (set) set.add(finish);
-        else this.waiters.set(key, new Set([finish]));
-      }
+      for (const key of keyList) this.add(key, finish);
     });
+  }
+
+  private add(key: string, w: Waiter): void {
+    const current = this.waiters.get(key);
+    if (current === undefined) this.waiters.set(key, w);
+    else if (typeof current === 'function') {
+      if (current !== w) this.waiters.set(key, new Set([current, w]));
+    } else current.add(w);
+  }
+
+  private remove(key: string, w: Waiter): void {
+    const current = this.waiters.get(key);
+    if (current === w) this.waiters.delete(key);
+    else if (current !== undefined && typeof current !== 'function') {
+      current.delete(w);
+      if (current.size === 0) this.waiters.delete(key);
+    }
   }
 
   private forgetOldest(): void {
@@ -160,8 +177,11 @@ export class InProcessNotifier implements Notifier {
   close(): void {
     this.closed = true;
     this.transport.close();
-    const all = new Set<Waiter>();
-    for (const set of this.waiters.values()) for (const w of set) all.add(w);
+    const all: Waiter[] = [];
+    for (const w of this.waiters.values()) {
+      if (typeof w === 'function') all.push(w);
+      else all.push(...w);
+    }
     for (const w of all) w(null);
   }
 }

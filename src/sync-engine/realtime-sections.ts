@@ -65,11 +65,15 @@ export function emptySections(current: SyncToken): RealtimeSections {
   return lastEmpty.sections;
 }
 
-const MAX_ACKED = 20_000;
+const MAX_ACKED_USERS = 20_000;
 
 export class RealtimeSync {
-  /** Per device (`user|device`): the to-device position this process last acknowledged for it. */
-  private readonly acked = new Map<string, number>();
+  /**
+   * Per user, per device: the to-device position this process last acknowledged for it. Two
+   * levels rather than a `user|device` key: a caught-up long poll looks here on every return, and
+   * building the key string (and hashing it anew) was a measurable part of that.
+   */
+  private readonly acked = new Map<string, Map<string, number>>();
 
   constructor(
     private readonly services: RealtimeServices,
@@ -154,7 +158,7 @@ export class RealtimeSync {
   toDeviceSettled(req: DeviceRequest): boolean {
     const from = req.since?.toDevice ?? 0;
     // The position first: it is all most calls need.
-    return from >= req.current.toDevice && (this.acked.get(deviceKey(req)) ?? -1) >= Math.min(req.toDeviceAck ?? from, from);
+    return from >= req.current.toDevice && (this.acked.get(req.userId)?.get(req.deviceId) ?? -1) >= Math.min(req.toDeviceAck ?? from, from);
   }
 
   /**
@@ -164,11 +168,13 @@ export class RealtimeSync {
   private async toDevice(req: RealtimeRequest): Promise<{ events: JsonObject[]; upTo: number }> {
     if (this.toDeviceSettled(req)) return { events: [], upTo: req.current.toDevice };
     const { from, ack } = toDeviceRange(req);
-    const key = deviceKey(req);
     const td = await this.services.toDevice.changesFor(req.userId, req.deviceId, from, req.current.toDevice, ack);
-    this.acked.delete(key);
-    this.acked.set(key, ack);
-    if (this.acked.size > MAX_ACKED) this.acked.delete(this.acked.keys().next().value as string);
+    // Users are kept in order of their last acknowledgement; past the bound the oldest is forgotten.
+    const devices = this.acked.get(req.userId) ?? new Map<string, number>();
+    this.acked.delete(req.userId);
+    this.acked.set(req.userId, devices);
+    devices.set(req.deviceId, ack);
+    if (this.acked.size > MAX_ACKED_USERS) this.acked.delete(this.acked.keys().next().value as string);
     return td;
   }
 }
@@ -179,6 +185,3 @@ function toDeviceRange(req: DeviceRequest): { from: number; ack: number } {
   return { from, ack: Math.min(req.toDeviceAck ?? from, from) };
 }
 
-function deviceKey(req: DeviceRequest): string {
-  return `${req.userId}|${req.deviceId}`;
-}

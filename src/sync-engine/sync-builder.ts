@@ -82,7 +82,8 @@ export class SyncBuilder {
   caughtUp(req: Omit<SyncRequest, 'filter'>): SyncResult | undefined {
     const { viewer, since, current } = req;
     if (since === undefined || req.fullState || !tokenCovers(since, current)) return undefined;
-    if (this.realtime && !this.realtime.toDeviceSettled({ ...viewer, since, current, toDeviceAck: req.toDeviceAck })) return undefined;
+    const device = { userId: viewer.userId, deviceId: viewer.deviceId, since, current, toDeviceAck: req.toDeviceAck };
+    if (this.realtime && !this.realtime.toDeviceSettled(device)) return undefined;
     // The user's rooms as of their last build, still right with no member event in the empty range
     // (since.events, current.events]; without them, a build finds them.
     const plans = this.plans.known(viewer.userId, current.events);
