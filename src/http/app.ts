@@ -9,7 +9,7 @@
  * (dispatch.ts).
  */
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
 import { pipeline, type Readable } from 'node:stream';
 import type { Duplex } from 'node:stream';
@@ -23,7 +23,7 @@ import { authenticate } from './auth.js';
 import { type BodyRequest, rawBodyStream, readJsonObjectBody } from './body.js';
 import { RouteIndex } from './dispatch.js';
 import { HttpError, invalidParam, limitExceeded, unknownError, unrecognized } from './errors.js';
-import type { BinaryContent, Requester, Route } from './route.js';
+import type { BinaryContent, HttpMethod, RawBody, Requester, Route, RouteInput } from './route.js';
 
 const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
@@ -179,7 +179,6 @@ async function runPipeline(
   const ip = ex.req.socket.remoteAddress ?? '';
   if (route.rateLimit && route.auth === 'none') checkRate(app, route, ip);
   const query = parseQuery(querystring);
-  const headers = ex.req.headers;
   const requester: Requester | undefined = await authenticate(app, { get: (name) => ex.get(name), query, ip }, route.auth);
   if (requester) ex.userId = requester.userId;
   if (route.rateLimit && route.auth !== 'none') checkRate(app, route, requester?.userId ?? ip);
@@ -188,36 +187,57 @@ async function runPipeline(
     ? await readJsonObjectBody(ex, route.maxBodyBytes ?? app.config.max_request_body_bytes, app.config.body_idle_timeout_ms)
     : undefined;
   const raw = route.rawBody ? rawBodyStream(ex, route.rawBody.maxBytes(app.config), app.config.body_idle_timeout_ms) : undefined;
-  let log: Logger | undefined;
-  let gone: ResponseGone | undefined;
-  const res = await route.handle({
-    app,
-    params,
-    rawBody,
-    rawQuery: query,
-    requester,
-    path,
-    url: ex.req.url ?? path,
-    method: route.method,
-    ip,
-    headers,
-    reqId: ex.reqId,
-    // Made on first use: most requests never log, and a child logger per request is not free.
-    get log() {
-      log ??= app.logger.child({ reqId: ex.reqId });
-      return log;
-    },
-    raw,
-    // Made on first use too (only long polls wait on it). The response closing before it finished
-    // means the client went away; one that already closed is aborted at once.
-    get signal() {
-      gone ??= new ResponseGone(ex.res);
-      return gone;
-    },
-  });
+  const res = await route.handle(new PipelineInput(app, ex, params, rawBody, query, requester, path, ip, route.method, raw));
   const status = res.status ?? 200;
   if ('binary' in res) return { kind: 'binary', status, binary: res.binary, headers: res.headers };
   return { kind: 'json', status, body: 'json' in res ? res.json : res.body, headers: res.headers };
+}
+
+/**
+ * What the pipeline hands a route. A class, not an object literal: a literal's getters are new
+ * closures for every request, and a parked long poll keeps them all alive through several
+ * young-generation collections.
+ */
+class PipelineInput implements RouteInput {
+  private logger: Logger | undefined;
+  private gone: ResponseGone | undefined;
+
+  constructor(
+    readonly app: AppContext,
+    private readonly ex: Exchange,
+    readonly params: Record<string, string>,
+    readonly rawBody: unknown,
+    readonly rawQuery: unknown,
+    readonly requester: Requester | undefined,
+    readonly path: string,
+    readonly ip: string,
+    readonly method: HttpMethod,
+    readonly raw: RawBody | undefined,
+  ) {}
+
+  get url(): string {
+    return this.ex.req.url ?? this.path;
+  }
+
+  get headers(): IncomingHttpHeaders {
+    return this.ex.req.headers;
+  }
+
+  get reqId(): string {
+    return this.ex.reqId;
+  }
+
+  /** Made on first use: most requests never log, and a child logger per request is not free. */
+  get log(): Logger {
+    this.logger ??= this.app.logger.child({ reqId: this.ex.reqId });
+    return this.logger;
+  }
+
+  /** Made on first use too: only long polls wait on it. */
+  get signal(): WaitSignal {
+    this.gone ??= new ResponseGone(this.ex.res);
+    return this.gone;
+  }
 }
 
 /**

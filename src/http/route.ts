@@ -153,27 +153,53 @@ export function defineRoute<
     handle(input) {
       const body = def.body ? parseOrThrow(def.body, input.rawBody, 'body') : undefined;
       const query = def.query ? parseOrThrow(def.query, input.rawQuery, 'query') : undefined;
-      const req = {
-        app: input.app,
-        params: input.params as PathParams<P>,
-        body: body as Infer<B>,
-        query: query as Infer<Q>,
-        requester: input.requester as RequesterFor<A>,
-        path: input.path,
-        method: input.method,
-        ip: input.ip,
-        headers: input.headers,
-        reqId: input.reqId,
-        // Passed through as getters: the pipeline makes the logger and the signal only for handlers that use them.
-        get log() {
-          return input.log;
-        },
-        raw: input.raw,
-        get signal() {
-          return input.signal;
-        },
-      };
-      return def.handler(req);
+      return def.handler(new ValidatedRequest(input, body, query) as unknown as RouteRequest<P, B, Q, A>);
     },
   };
+}
+
+/**
+ * The handler's view of a request: the pipeline's input with the parsed body and query. Its
+ * getters live on the prototype and read through, so the logger and signal the pipeline makes on
+ * first use are still made only for handlers that use them.
+ */
+class ValidatedRequest {
+  constructor(
+    private readonly input: RouteInput,
+    readonly body: unknown,
+    readonly query: unknown,
+  ) {}
+  get app() {
+    return this.input.app;
+  }
+  get params() {
+    return this.input.params;
+  }
+  get requester() {
+    return this.input.requester;
+  }
+  get path() {
+    return this.input.path;
+  }
+  get method() {
+    return this.input.method;
+  }
+  get ip() {
+    return this.input.ip;
+  }
+  get headers() {
+    return this.input.headers;
+  }
+  get reqId() {
+    return this.input.reqId;
+  }
+  get log() {
+    return this.input.log;
+  }
+  get raw() {
+    return this.input.raw;
+  }
+  get signal() {
+    return this.input.signal;
+  }
 }
