@@ -68,6 +68,30 @@ export interface WaitSignal {
   removeEventListener(type: 'abort', listener: () => void): void;
 }
 
+/**
+ * A WaitSignal without EventTarget's machinery, for what aborts often or waits often: a WebSocket
+ * connection adds and removes a listener for every delivery, a long poll makes one per request.
+ */
+export class WaitAborter implements WaitSignal {
+  aborted = false;
+  private listeners: Array<() => void> = [];
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    for (const listener of this.listeners.splice(0)) listener();
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    const i = this.listeners.indexOf(listener);
+    if (i !== -1) this.listeners.splice(i, 1);
+  }
+}
+
 type Waiter = (stream: StreamName | null) => void;
 
 export class InProcessNotifier implements Notifier {

@@ -18,7 +18,7 @@ import type { AppContext } from '../app-context.js';
 import type { JsonObject } from '../core/json.js';
 import { JsonText } from '../core/json-text.js';
 import { accessLog, type Logger } from '../logger.js';
-import type { WaitSignal } from '../notifier.js';
+import { WaitAborter, type WaitSignal } from '../notifier.js';
 import { authenticate } from './auth.js';
 import { type BodyRequest, rawBodyStream, readJsonObjectBody } from './body.js';
 import { RouteIndex } from './dispatch.js';
@@ -242,29 +242,16 @@ class PipelineInput implements RouteInput {
 
 /**
  * Aborted when the response closes before it was sent: the client went away (one that already closed
- * is aborted at once). A WaitSignal rather than an AbortController: every long poll makes one.
+ * is aborted at once).
  */
-class ResponseGone implements WaitSignal {
-  aborted = false;
-  private listeners: Array<() => void> = [];
-
+class ResponseGone extends WaitAborter {
   constructor(res: ServerResponse) {
-    if ((res.destroyed || res.closed) && !res.writableFinished) this.aborted = true;
+    super();
+    if ((res.destroyed || res.closed) && !res.writableFinished) this.abort();
     else
       res.once('close', () => {
-        if (res.writableFinished) return;
-        this.aborted = true;
-        for (const listener of this.listeners.splice(0)) listener();
+        if (!res.writableFinished) this.abort();
       });
-  }
-
-  addEventListener(_type: 'abort', listener: () => void): void {
-    this.listeners.push(listener);
-  }
-
-  removeEventListener(_type: 'abort', listener: () => void): void {
-    const i = this.listeners.indexOf(listener);
-    if (i !== -1) this.listeners.splice(i, 1);
   }
 }
 

@@ -16,6 +16,7 @@ import { type AuthRequest, authenticate, extractAccessToken } from '../http/auth
 import { badJson, HttpError, invalidParam, limitExceeded, missingToken, notJson, unknownError, unknownToken, unrecognized } from '../http/errors.js';
 import type { Requester } from '../http/route.js';
 import { parseOrThrow } from '../http/validation.js';
+import { WaitAborter } from '../notifier.js';
 import type { Filter } from '../sync/filter.js';
 import { parseSyncToken, type SyncToken } from '../sync/sync-token.js';
 import { authFrame, CloseCode, errorFrame, isRequestType, resultFrame, type SyncParams, syncFrameText, syncParams } from './frames.js';
@@ -48,7 +49,7 @@ export class WsConnection {
   private expiresTs: number | null = null;
   private pending = 0;
   private queue: Promise<void> = Promise.resolve();
-  private readonly abort = new AbortController();
+  private readonly abort = new WaitAborter();
   /** The to-device position the client acknowledged (its connect token, then `ack` frames). */
   private toDeviceAck = 0;
   /** The to-device position of the last sync frame sent. */
@@ -329,7 +330,7 @@ export class WsConnection {
       filter,
       fullState,
       timeoutMs: first ? 0 : Number.POSITIVE_INFINITY,
-      signal: this.abort.signal,
+      signal: this.abort,
       toDeviceAck: this.toDeviceAck,
     });
     // An empty answer after a wait means the wait was cut short: closing, or server shutdown.

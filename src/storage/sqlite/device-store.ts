@@ -30,9 +30,15 @@ const TOKEN_CACHE_SIZE = 10_000;
  * cannot miss an entry. Unknown tokens are never cached. A rolled-back transaction only costs
  * cache misses.
  */
+/** How long last-seen updates wait to be written together. */
+const TOUCH_FLUSH_MS = 1000;
+
 export class SqliteDeviceStore implements DeviceStore {
   private readonly q;
   private readonly tokens = new Map<string, AccessTokenInfo>();
+
+  private readonly pendingTouches = new Map<string, { userId: string; deviceId: string; ip: string | null; ts: number }>();
+  private touchTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly db: Database.Database) {
     this.q = {
@@ -178,18 +184,46 @@ export class SqliteDeviceStore implements DeviceStore {
       .immediate();
   }
 
+  /**
+   * Last-seen times are kept here and written together, once a second, without an fsync of their
+   * own: a busy server touches hundreds of devices a minute (every client's first request after a
+   * minute), and a synchronous commit each stalled the event loop for as long as the disk took.
+   * A last-seen time lost to a power cut costs nothing; this store's own reads see pending ones.
+   */
   async touchDevice(userId: string, deviceId: string, ip: string | null, ts: number): Promise<void> {
-    this.q.touchDevice.run(ip, ts, userId, deviceId);
+    this.pendingTouches.set(`${userId}\u0000${deviceId}`, { userId, deviceId, ip, ts });
+    this.touchTimer ??= setTimeout(() => this.flushTouches(), TOUCH_FLUSH_MS);
+    this.touchTimer.unref();
     for (const info of this.tokens.values()) {
       if (info.userId === userId && info.deviceId === deviceId) info.deviceLastSeenTs = ts;
     }
   }
 
+  /** Writes the pending last-seen times (also before this store reads devices, and at close). */
+  flushTouches(): void {
+    if (this.touchTimer) clearTimeout(this.touchTimer);
+    this.touchTimer = undefined;
+    if (this.pendingTouches.size === 0) return;
+    const touches = [...this.pendingTouches.values()];
+    this.pendingTouches.clear();
+    const level = this.db.pragma('synchronous', { simple: true }) as number;
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      this.db.transaction(() => {
+        for (const t of touches) this.q.touchDevice.run(t.ip, t.ts, t.userId, t.deviceId);
+      })();
+    } finally {
+      this.db.pragma(`synchronous = ${level}`);
+    }
+  }
+
   async listDevices(userId: string): Promise<DeviceRecord[]> {
+    this.flushTouches();
     return (this.q.listDevices.all(userId) as DeviceRow[]).map(toDevice);
   }
 
   async getDevice(userId: string, deviceId: string): Promise<DeviceRecord | undefined> {
+    this.flushTouches();
     const r = this.q.getDevice.get(userId, deviceId) as DeviceRow | undefined;
     return r && toDevice(r);
   }

@@ -65,6 +65,7 @@ export class SqliteStorage implements Storage {
     if (this.closed) return;
     this.closed = true;
     this.events.flushPendingWrites();
+    this.devices.flushTouches();
     // Fold the WAL back into the main file so a clean shutdown leaves a single self-contained file.
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
