@@ -4,6 +4,8 @@
  * Durability: WAL with synchronous=FULL fsyncs the WAL on every commit, so an acknowledged write
  * survives a process crash AND a power loss. (synchronous=NORMAL survives a process crash but may lose
  * the last commits on power loss, which "acknowledged writes are never lost" does not allow.)
+ * Event batches keep that guarantee with the fsync moved off the event loop: GroupCommit commits
+ * them with NORMAL and acknowledges after syncing the WAL on the thread pool (wal-sync.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
