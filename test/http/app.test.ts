@@ -1,5 +1,7 @@
 /** The request pipeline in-process, with routes that exist only in this test. */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { z } from 'zod';
 import { prepareSession } from '../../src/accounts/sessions.js';
@@ -9,6 +11,7 @@ import { defineRoute } from '../../src/http/route.js';
 import { type RouteFixture, serveRoutes } from './route-fixture.js';
 
 const calls: string[] = [];
+const streams: Readable[] = [];
 let fixture: RouteFixture;
 let app: AppContext;
 let base: string;
@@ -54,6 +57,24 @@ const routes = [
       body: { query: { ...query }, user: requester.userId },
       headers: { 'Cache-Control': 'no-store' },
     }),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/test/bytes/{kind}',
+    auth: 'none',
+    handler: async ({ params }) => {
+      const data = Buffer.from('0123456789');
+      if (params.kind === 'buffer') return { binary: { data, contentType: 'application/x-test; v=1' } };
+      const stream = Readable.from(
+        (async function* () {
+          yield data.subarray(0, 5);
+          if (params.kind === 'broken') throw new Error('disk gone');
+          yield data.subarray(5);
+        })(),
+      );
+      streams.push(stream);
+      return { binary: { data: stream, contentType: 'application/x-test', length: data.length } };
+    },
   }),
   defineRoute({
     method: 'GET',
@@ -166,4 +187,56 @@ test('query strings: repeated keys become arrays, + is a space, bad escapes stay
   const bad = await fetch(`${base}/test/query?access_token=nope`);
   assert.equal(bad.status, 401);
   assert.equal(((await bad.json()) as { errcode: string }).errcode, 'M_UNKNOWN_TOKEN');
+});
+
+test('bytes: a buffer or a stream with its type verbatim and its length; HEAD sends the headers and releases the stream', async () => {
+  const buf = await fetch(`${base}/test/bytes/buffer`);
+  assert.equal(buf.status, 200);
+  assert.equal(buf.headers.get('content-type'), 'application/x-test; v=1');
+  assert.equal(buf.headers.get('content-length'), '10');
+  assert.equal(buf.headers.get('access-control-allow-origin'), '*');
+  assert.equal(await buf.text(), '0123456789');
+
+  const streamed = await fetch(`${base}/test/bytes/stream`);
+  assert.equal(streamed.headers.get('content-length'), '10');
+  assert.equal(await streamed.text(), '0123456789');
+
+  const head = await fetch(`${base}/test/bytes/stream`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get('content-length'), '10');
+  assert.equal(await head.text(), '');
+  assert.equal(streams.at(-1)?.destroyed, true, 'the unread stream is destroyed, not left open');
+
+  // A stream failing after its headers went out can only cut the connection.
+  await assert.rejects(async () => (await fetch(`${base}/test/bytes/broken`)).text());
+  assert.equal((await fetch(`${base}/test/bytes/buffer`)).status, 200, 'and the server keeps serving');
+});
+
+test('pre-flight and unknown paths: OPTIONS is 204 with CORS anywhere; an unknown path is 404 M_UNRECOGNIZED', async () => {
+  const pre = await fetch(`${base}/no/such/path`, { method: 'OPTIONS' });
+  assert.equal(pre.status, 204);
+  assert.equal(pre.headers.get('access-control-allow-methods'), 'GET, POST, PUT, DELETE, OPTIONS');
+  assert.equal(pre.headers.get('access-control-allow-headers'), 'X-Requested-With, Content-Type, Authorization');
+  const missing = await fetch(`${base}/no/such/path`);
+  assert.equal(missing.status, 404);
+  assert.equal(((await missing.json()) as { errcode: string }).errcode, 'M_UNRECOGNIZED');
+});
+
+test('an absolute-form request target is routed by its path and query', async () => {
+  const { port } = new URL(base);
+  const raw = await new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => {
+      socket.end(
+        `GET http://127.0.0.1:${port}/test/query?tag=abs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`,
+      );
+    });
+    let text = '';
+    socket.setEncoding('utf8').on('data', (d: string) => {
+      text += d;
+    });
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+  assert.match(raw, /^HTTP\/1\.1 200 /);
+  assert.deepEqual((JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { query: unknown }).query, { tag: 'abs' });
 });
