@@ -257,12 +257,27 @@ class ResponseGone extends WaitAborter {
 
 const NO_QUERY: Record<string, string | string[]> = Object.freeze(Object.create(null));
 
+/** Recently parsed query strings (see parseQuery). */
+const parsedQueries = new Map<string, Record<string, string | string[]>>();
+const MAX_PARSED_QUERIES = 64;
+
 /**
  * The query string as an object: a repeated key gives an array, `+` is a space, a malformed escape
  * stays as sent (as URLSearchParams does). No prototype, so `__proto__` is an ordinary key.
+ * Remembered and frozen: every long poll woken by one event comes back with the same query string
+ * (same filter, same `since`), and decoding its inline filter each time showed in profiles.
  */
 function parseQuery(querystring: string): Record<string, string | string[]> {
-  return querystring === '' ? NO_QUERY : (parseQueryString(querystring, '&', '=', { maxKeys: 0 }) as Record<string, string | string[]>);
+  if (querystring === '') return NO_QUERY;
+  let query = parsedQueries.get(querystring);
+  if (query === undefined) {
+    query = parseQueryString(querystring, '&', '=', { maxKeys: 0 }) as Record<string, string | string[]>;
+    for (const value of Object.values(query)) if (Array.isArray(value)) Object.freeze(value);
+    Object.freeze(query);
+    if (parsedQueries.size >= MAX_PARSED_QUERIES) parsedQueries.delete(parsedQueries.keys().next().value as string);
+    parsedQueries.set(querystring, query);
+  }
+  return query;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
