@@ -123,13 +123,17 @@ function manualSync() {
   };
 }
 
-test('with a WAL sync, a FULL connection commits with NORMAL and acknowledges only after the sync', async () => {
+/** A synchronous=FULL file database whose group commit syncs the WAL through a manualSync. */
+function fullWithManualSync() {
   const f = fileDb();
+  f.db.pragma('synchronous = FULL');
+  const wal = manualSync();
+  return { f, wal, gc: new GroupCommit(f.db, { walSync: wal }), insert: f.db.prepare('INSERT INTO t (v) VALUES (?)') };
+}
+
+test('with a WAL sync, a FULL connection commits with NORMAL and acknowledges only after the sync', async () => {
+  const { f, wal, gc, insert } = fullWithManualSync();
   try {
-    f.db.pragma('synchronous = FULL');
-    const wal = manualSync();
-    const gc = new GroupCommit(f.db, { walSync: wal });
-    const insert = f.db.prepare('INSERT INTO t (v) VALUES (?)');
     let levelInside = -1;
     let settled = 0;
     const units = ['a', 'b'].map((v) =>
@@ -151,19 +155,15 @@ test('with a WAL sync, a FULL connection commits with NORMAL and acknowledges on
     await new Promise((r) => setImmediate(r));
     assert.equal(settled, 0, 'nobody is told before the WAL is synced');
     wal.pending[0].resolve();
-    assert.deepEqual(await Promise.all(units), [1n, 2n].map(Number));
+    assert.deepEqual(await Promise.all(units), [1, 2]);
   } finally {
     f.close();
   }
 });
 
 test('a failed WAL sync rejects every unit of its batch; without FULL no sync is asked for', async () => {
-  const f = fileDb();
+  const { f, wal, gc, insert } = fullWithManualSync();
   try {
-    f.db.pragma('synchronous = FULL');
-    const wal = manualSync();
-    const gc = new GroupCommit(f.db, { walSync: wal });
-    const insert = f.db.prepare('INSERT INTO t (v) VALUES (?)');
     const units = ['a', 'b'].map((v) => gc.submit(() => insert.run(v)));
     gc.flush();
     wal.pending[0].reject(new Error('EIO'));
