@@ -18,6 +18,7 @@
  * core (a sample of the server's profile then lands in a write while a load generator runs).
  */
 import { loadavg } from 'node:os';
+import { DiskProbe } from './load/disk-probe.js';
 import { Fleet, split } from './load/fleet.js';
 import { percentile, pinToCpu, prepare, processStats, sleep, startPrepared } from './load/prepare.js';
 
@@ -64,6 +65,8 @@ try {
   const sends: Promise<void>[] = [];
   const a = processStats(server.pid);
   const clientsA = fleet.pids().map((pid) => processStats(pid).cpuMs);
+  const probe = new DiskProbe(prepared.dir);
+  probe.start();
   const start = Date.now();
   for (let i = 0; i < total; i++) {
     // Paced against the clock, not against the previous send's completion.
@@ -91,6 +94,7 @@ try {
   }
   await Promise.all(sends);
   const sendPhaseMs = Date.now() - start;
+  const disk = await probe.stop();
   const b = processStats(server.pid);
   const clientsCpuMs = fleet.pids().reduce((sum, pid, i) => sum + processStats(pid).cpuMs - clientsA[i], 0);
   await sleep(15_000); // stragglers (an overloaded server coalesces deliveries)
@@ -118,6 +122,7 @@ try {
       `${report.frames} sync responses/frames for ${lat.length} deliveries (${(report.frames / Math.max(1, lat.length)).toFixed(2)} per delivery); ` +
       `their event-loop delay p99 ${report.loopDelayMs.p99.toFixed(0)} ms, max ${report.loopDelayMs.max.toFixed(0)} ms (worst process)`,
   );
+  console.log(disk);
 } finally {
   await fleet.stop();
   await server.stop();
