@@ -299,12 +299,7 @@ function send(ex: Exchange, reply: Reply, draining: boolean, logger: Logger): vo
   }
   const head = ex.req.method === 'HEAD';
   // One object, filled in place: this runs for every response.
-  const headers: OutgoingHttpHeaders = {
-    'Access-Control-Allow-Origin': CORS_HEADERS['Access-Control-Allow-Origin'],
-    'Access-Control-Allow-Methods': CORS_HEADERS['Access-Control-Allow-Methods'],
-    'Access-Control-Allow-Headers': CORS_HEADERS['Access-Control-Allow-Headers'],
-    'X-Request-Id': ex.reqId,
-  };
+  const headers: OutgoingHttpHeaders = { ...CORS_HEADERS, 'X-Request-Id': ex.reqId };
   if (reply.kind === 'empty') {
     // Checked at the end: a request that was in flight when shutdown began must not keep its connection.
     if (draining) headers.Connection = 'close';

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AccessTokenInfo, DeviceRecord, DeviceStore, NewSession, RefreshResult } from '../storage.js';
+import { withoutCommitSync } from './wal-sync.js';
 
 interface DeviceRow {
   user_id: string;
@@ -206,15 +207,11 @@ export class SqliteDeviceStore implements DeviceStore {
     if (this.pendingTouches.size === 0) return;
     const touches = [...this.pendingTouches.values()];
     this.pendingTouches.clear();
-    const level = this.db.pragma('synchronous', { simple: true }) as number;
-    this.db.pragma('synchronous = NORMAL');
-    try {
+    withoutCommitSync(this.db, () =>
       this.db.transaction(() => {
         for (const t of touches) this.q.touchDevice.run(t.ip, t.ts, t.userId, t.deviceId);
-      })();
-    } finally {
-      this.db.pragma(`synchronous = ${level}`);
-    }
+      })(),
+    );
   }
 
   async listDevices(userId: string): Promise<DeviceRecord[]> {

@@ -12,7 +12,7 @@
  * back alone and only its promise rejects; if the COMMIT itself fails, every unit rejects.
  */
 import type Database from 'better-sqlite3';
-import type { WalSync } from './wal-sync.js';
+import { type WalSync, withoutCommitSync } from './wal-sync.js';
 
 interface Unit {
   work: () => unknown;
@@ -77,19 +77,16 @@ export class GroupCommit {
     if (units.length === 0) return;
     const outcomes: Outcome[] = [];
     const walSync = this.opts.walSync;
-    // FULL is 2, EXTRA 3: durability was asked for, so the sync moves out of COMMIT rather than away.
-    const level = walSync ? (this.db.pragma('synchronous', { simple: true }) as number) : 0;
-    const deferSync = level >= 2;
     let rolledBack: boolean;
+    let deferSync = false;
     try {
-      if (deferSync) this.db.pragma('synchronous = NORMAL');
-      rolledBack = this.batch.immediate(units, outcomes);
+      const commit = () => this.batch.immediate(units, outcomes);
+      if (walSync) ({ result: rolledBack, deferred: deferSync } = withoutCommitSync(this.db, commit));
+      else rolledBack = commit();
     } catch (error) {
       this.opts.onRollback?.();
       for (const u of units) u.reject(error);
       return;
-    } finally {
-      if (deferSync) this.db.pragma(`synchronous = ${level}`);
     }
     if (rolledBack) this.opts.onRollback?.();
     const settle = () =>

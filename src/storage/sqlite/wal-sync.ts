@@ -14,6 +14,23 @@
  * every commit made before the sync started, whichever descriptor wrote them.
  */
 import { closeSync, fdatasync, openSync } from 'node:fs';
+import type Database from 'better-sqlite3';
+
+/**
+ * Runs `fn` (which commits) with synchronous=NORMAL, so COMMIT does not fsync, and puts the
+ * connection's level back after. `deferred` says whether durability had been asked for (FULL, 2,
+ * or EXTRA, 3): only then is there a sync to make up for; below that `fn` runs as it is.
+ */
+export function withoutCommitSync<T>(db: Database.Database, fn: () => T): { result: T; deferred: boolean } {
+  const level = db.pragma('synchronous', { simple: true }) as number;
+  if (level < 2) return { result: fn(), deferred: false };
+  db.pragma('synchronous = NORMAL');
+  try {
+    return { result: fn(), deferred: true };
+  } finally {
+    db.pragma(`synchronous = ${level}`);
+  }
+}
 
 export class WalSync {
   private fd: number | undefined;
