@@ -132,7 +132,12 @@ export function createHttpApp(app: AppContext, routes: readonly Route[]): HttpAp
   const http: HttpApp = {
     draining: false,
     handle: (req, res) => {
-      void serve(new Exchange(req, res));
+      // serve() answers every error itself; this only keeps a failure past that (the log line,
+      // say) from becoming an unhandled rejection that ends the process.
+      serve(new Exchange(req, res)).catch((err: unknown) => {
+        app.logger.error({ err }, 'request handling failed');
+        res.destroy();
+      });
     },
   };
   return http;
