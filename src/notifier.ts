@@ -59,8 +59,8 @@ export class LoopbackTransport implements NotifierTransport {
 }
 
 /**
- * What ends a wait early (a client going away). An AbortSignal is one; long polls use a lighter
- * one of their own (http/app.ts), as an AbortController per request showed up in their profile.
+ * What ends a wait early (a client going away). An AbortSignal is one; long polls and WebSocket
+ * connections use the lighter WaitAborter below, as an AbortController showed up in their profile.
  */
 export interface WaitSignal {
   readonly aborted: boolean;

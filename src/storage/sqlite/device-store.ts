@@ -20,6 +20,8 @@ const toDevice = (r: DeviceRow): DeviceRecord => ({
 
 /** Tokens remembered at most; beyond that the oldest are forgotten. */
 const TOKEN_CACHE_SIZE = 10_000;
+/** How long last-seen updates wait to be written together. */
+const TOUCH_FLUSH_MS = 1000;
 
 /**
  * Devices and the access/refresh tokens bound to them (a token never outlives its device).
@@ -31,9 +33,6 @@ const TOKEN_CACHE_SIZE = 10_000;
  * cannot miss an entry. Unknown tokens are never cached. A rolled-back transaction only costs
  * cache misses.
  */
-/** How long last-seen updates wait to be written together. */
-const TOUCH_FLUSH_MS = 1000;
-
 export class SqliteDeviceStore implements DeviceStore {
   private readonly q;
   private readonly tokens = new Map<string, AccessTokenInfo>();

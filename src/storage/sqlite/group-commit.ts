@@ -95,11 +95,11 @@ export class GroupCommit {
         if (o.ok) u.resolve(o.value);
         else u.reject(o.error);
       });
-    if (!deferSync || !walSync) settle();
-    else
+    if (deferSync && walSync)
       walSync.sync().then(settle, (error) => {
         // Committed, but not known to be on disk: nobody may take it as acknowledged.
         for (const u of units) u.reject(error);
       });
+    else settle();
   }
 }
